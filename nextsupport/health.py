@@ -1,0 +1,64 @@
+"""Health of the services the platform depends on, for /healthz and for people."""
+
+import time
+import uuid
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from django.db import connection
+
+from .celery import app as celery_app
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    milliseconds: float
+    error: str = ""
+
+    def as_dict(self) -> dict:
+        data = {"ok": self.ok, "ms": round(self.milliseconds, 1)}
+        if self.error:
+            data["error"] = self.error
+        return data
+
+
+def _timed(name, probe) -> Check:
+    started = time.perf_counter()
+    try:
+        probe()
+    except Exception as exc:  # any failure means "down"; the class name says which kind
+        return Check(name, False, (time.perf_counter() - started) * 1000, type(exc).__name__)
+    return Check(name, True, (time.perf_counter() - started) * 1000)
+
+
+def _database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _broker():
+    with celery_app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=2)
+        # Opening a channel proves the broker answers, not only that a socket opened.
+        conn.default_channel  # noqa: B018 (the property opens the channel)
+
+
+def _storage():
+    # A write, a read and a delete: "reachable" is not enough for uploads.
+    storage = storages["default"]
+    name = storage.save(f"healthz/{uuid.uuid4().hex}", ContentFile(b"ok"))
+    try:
+        with storage.open(name) as handle:
+            handle.read()
+    finally:
+        storage.delete(name)
+
+
+PROBES = {"database": _database, "broker": _broker, "storage": _storage}
+
+
+def run_checks() -> list[Check]:
+    return [_timed(name, probe) for name, probe in PROBES.items()]

@@ -1,0 +1,64 @@
+"""Normalisation of the identifiers people are looked up by: phone numbers and e-mails.
+
+Every path that stores, indexes, screens or searches a phone number goes through
+`normalise_phone`, so "07700 900123", "+44 7700 900123" and "447700900123" are
+one number everywhere (blind index, suppression list, TPS screening).
+"""
+
+import phonenumbers
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+
+class InvalidPhoneNumber(ValidationError):
+    """A phone number that cannot be a real, diallable number."""
+
+
+class InvalidEmail(ValidationError):
+    """A string that is not an e-mail address."""
+
+
+# E.164 strings already proved valid. Saving a row normalises its number several
+# times (the field, its blind index); parsing is the slow part, so a number
+# that is already in canonical form is answered from here. Bounded: cleared
+# when full, so memory stays flat during a large import.
+_KNOWN_E164: set[str] = set()
+_KNOWN_E164_LIMIT = 200_000
+
+
+def normalise_phone(raw: str, region: str | None = None) -> str:
+    """Return the E.164 form of `raw` (UK numbers assumed when no country code is given)."""
+    text = (raw or "").strip()
+    if text in _KNOWN_E164:
+        return text
+    if not text:
+        raise InvalidPhoneNumber("Phone number is empty.", code="empty")
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, region or settings.PHONE_DEFAULT_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhoneNumber("Not a phone number.", code="unparseable") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhoneNumber("Not a valid number for its country.", code="invalid")
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if len(_KNOWN_E164) >= _KNOWN_E164_LIMIT:
+        _KNOWN_E164.clear()
+    _KNOWN_E164.add(e164)
+    return e164
+
+
+def normalise_email(raw: str) -> str:
+    """Return the address trimmed and lower-cased: one mailbox, one spelling."""
+    text = (raw or "").strip()
+    if not text:
+        raise InvalidEmail("E-mail address is empty.", code="empty")
+    try:
+        validate_email(text)
+    except ValidationError as exc:
+        raise InvalidEmail("Not a valid e-mail address.", code="invalid") from exc
+    return text.lower()
+
+
+NORMALISERS = {"phone": normalise_phone, "email": normalise_email}

@@ -1,0 +1,77 @@
+"""The audit trail: an append-only, hash-chained record of security and privacy events."""
+
+from django.conf import settings
+from django.db import models
+
+from . import privacy
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("The audit trail is append-only: events cannot be updated.")
+
+    def delete(self):
+        raise PermissionError("The audit trail is append-only: events cannot be deleted.")
+
+
+@privacy.register(
+    category=privacy.Category.SECURITY_LOG,
+    controller=privacy.Controller.NEXTSUPPORT,
+    fields=("ip_address",),
+    subject={"user": "actor_id"},
+    retention=privacy.Retention(
+        days=6 * 366,
+        after="occurred_at",
+        action=privacy.Action.RETAIN,
+        basis="P26: the audit trail is legal-obligation evidence, kept 6 years and never altered.",
+    ),
+    erasure=privacy.Action.RETAIN,
+)
+class AuditEvent(models.Model):
+    """One event. `hash` covers every other column and the previous event's hash.
+
+    Rows are written only by nextsupport.audit.record(); the model, its queryset,
+    the admin and a database trigger all refuse updates and deletes.
+    """
+
+    sequence = models.BigIntegerField(unique=True, editable=False)
+    occurred_at = models.DateTimeField(db_index=True)
+    # No foreign-key constraint and DO_NOTHING: deleting a user must not rewrite history.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_label = models.CharField(max_length=100, help_text="Who acted when not a user: 'system', a task name, 'anonymous'.")
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=100, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    organisation_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    # Text, not inet: the hash covers exactly the string written, and
+    # PostgreSQL's inet output would re-spell some IPv6 forms.
+    ip_address = models.CharField(max_length=45, blank=True)
+    reason = models.TextField(blank=True)
+    # Counts, field names, ids: never the personal data itself.
+    details = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-sequence"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self):
+        return f"#{self.sequence} {self.action} by {self.actor_label}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("The audit trail is append-only: events cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit trail is append-only: events cannot be deleted.")

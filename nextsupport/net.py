@@ -1,0 +1,31 @@
+"""Where a request came from."""
+
+import ipaddress
+
+from django.conf import settings
+
+
+def client_ip(request) -> str:
+    """The client's address, trusting X-Forwarded-For only as far as our own proxies.
+
+    With TRUSTED_PROXY_COUNT proxies in front of us, the client is the entry that
+    many hops from the right; anything further left is what the client claimed.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    hops = settings.TRUSTED_PROXY_COUNT
+    if hops:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= hops:
+            remote = forwarded[-hops]
+    return normalise_ip(remote)
+
+
+def normalise_ip(value: str) -> str:
+    """One spelling per address ('' when it is not an address)."""
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return ""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.compressed

@@ -1,0 +1,232 @@
+"""The personal-data registry: every model that holds personal data declares it here.
+
+Data-subject requests (access, portability, erasure) and retention purges are
+driven entirely by these declarations, so a model that holds personal data but
+is not registered would silently escape both. `check_registry()` (also a Django
+system check, so `manage.py check` fails) refuses any model with an encrypted
+field that is not registered, and any registration that names a missing field.
+
+    @privacy.register(
+        category=privacy.Category.CONSUMER,
+        controller=privacy.Controller.CLIENT,
+        fields=("name", "phone", "email"),
+        subject={"phone": "phone_index", "email": "email_index"},
+        organisation="organisation",
+        retention=privacy.Retention(days=30, after="campaign_ended_at", action=privacy.Action.DELETE,
+                                    basis="P30: deleted within 30 days after the campaign"),
+        erasure=privacy.Action.DELETE,
+    )
+    class Consumer(models.Model): ...
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db import models
+from django.utils import timezone
+
+from .fields import BlindIndexField, EncryptedField, digest
+from .identifiers import NORMALISERS
+
+
+class Category(models.TextChoices):
+    CLIENT_ACCOUNT = "client_account", "Client account"
+    CLIENT_CONTACT = "client_contact", "Client contact details"
+    CONSUMER = "consumer", "Consumer contact data"
+    CONSENT = "consent", "Consent evidence"
+    SUPPRESSION = "suppression", "Opt-out and suppression"
+    CALL_INTERACTION = "call_interaction", "Call interaction data"
+    RECORDING = "recording", "Call recording"
+    COOKIE_CONSENT = "cookie_consent", "Cookie consent record"
+    FORM_SUBMISSION = "form_submission", "Website form submission"
+    DATA_SUBJECT_REQUEST = "data_subject_request", "Data-subject request"
+    SECURITY_LOG = "security_log", "Security and audit log"
+
+
+class Controller(models.TextChoices):
+    NEXTSUPPORT = "nextsupport", "NextSupport (controller)"
+    CLIENT = "client", "The client (NextSupport is processor)"
+
+
+class Action(models.TextChoices):
+    DELETE = "delete", "Delete the rows"
+    ANONYMISE = "anonymise", "Clear the personal fields, keep the row"
+    RETAIN = "retain", "Keep (a legal obligation requires it)"
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long rows live: `days` after the date found at `after` (a field path)."""
+
+    days: int | None
+    after: str | None
+    action: Action
+    basis: str
+
+    def cutoff(self, now: datetime.datetime | None = None) -> datetime.datetime | None:
+        if self.days is None:
+            return None
+        return (now or timezone.now()) - datetime.timedelta(days=self.days)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Who a data-subject request is about; any identifier may be missing."""
+
+    phone: str | None = None
+    email: str | None = None
+    user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Registration:
+    model: type[models.Model]
+    category: Category
+    controller: Controller
+    fields: tuple[str, ...]
+    # identifier kind ("phone", "email", "user") -> field path that matches it
+    subject: dict[str, str]
+    retention: Retention
+    erasure: Action
+    organisation: str | None = None
+    # Values written by Action.ANONYMISE (default: None for every declared field);
+    # a callable value is called with the row.
+    anonymised: dict[str, object] = field(default_factory=dict)
+    exporter: Callable[[models.Model], dict] | None = None
+    # Erasure that needs more than deleting or clearing fields (e.g. also
+    # revoking sessions): called with the queryset, returns rows affected.
+    eraser: Callable[[models.QuerySet], int] | None = None
+
+    @property
+    def label(self) -> str:
+        return self.model._meta.label
+
+    def rows_for(self, subject: Subject) -> models.QuerySet:
+        """Every row of this model that is about `subject`."""
+        manager = self.model._base_manager
+        conditions = models.Q()
+        for kind, path in self.subject.items():
+            value = getattr(subject, f"{kind}_id" if kind == "user" else kind)
+            if value is None:
+                continue
+            if kind == "user":
+                conditions |= models.Q(**{path: value})
+            elif isinstance(_final_field(self.model, path), BlindIndexField):
+                conditions |= models.Q(**{path: digest(kind, value)})
+            else:
+                # A plain identifier column (the login e-mail): compare normalised.
+                conditions |= models.Q(**{f"{path}__iexact": NORMALISERS[kind](value)})
+        return manager.filter(conditions) if conditions else manager.none()
+
+    def export(self, obj: models.Model) -> dict:
+        if self.exporter:
+            return self.exporter(obj)
+        data = {"model": self.label, "id": obj.pk}
+        for name in self.fields:
+            value = getattr(obj, name)
+            if isinstance(value, models.Model):
+                value = value.pk
+            elif isinstance(value, datetime.date):
+                value = value.isoformat()
+            data[name] = value
+        return data
+
+    def expired(self, now: datetime.datetime | None = None) -> models.QuerySet:
+        """Rows whose retention period has run out (none when retention is not time-based)."""
+        cutoff = self.retention.cutoff(now)
+        if cutoff is None or not self.retention.after:
+            return self.model._base_manager.none()
+        return self.model._base_manager.filter(**{f"{self.retention.after}__lt": cutoff})
+
+    def erase(self, queryset: models.QuerySet) -> int:
+        """Apply the erasure rule to `queryset`; returns the number of rows affected."""
+        if self.eraser:
+            return self.eraser(queryset)
+        if self.erasure == Action.DELETE:
+            return queryset.delete()[1].get(self.label, 0)
+        if self.erasure == Action.ANONYMISE:
+            return anonymise(self, queryset)
+        return 0
+
+
+def anonymise(registration: Registration, queryset: models.QuerySet) -> int:
+    values = {name: registration.anonymised.get(name) for name in registration.fields}
+    count = 0
+    for obj in queryset.iterator(chunk_size=500):
+        for name, value in values.items():
+            setattr(obj, name, value(obj) if callable(value) else value)
+        obj.save(update_fields=[*values, *_index_names(obj, values)])
+        count += 1
+    return count
+
+
+def _index_names(obj, names) -> list[str]:
+    return [f.name for f in obj._meta.concrete_fields if isinstance(f, BlindIndexField) and f.source in names]
+
+
+_registry: dict[type[models.Model], Registration] = {}
+
+
+def register(model=None, **declaration):
+    """Register a model (as a class decorator, or called with the model first)."""
+
+    def add(cls):
+        _registry[cls] = Registration(model=cls, **declaration)
+        return cls
+
+    return add(model) if model is not None else add
+
+
+def registrations() -> list[Registration]:
+    return list(_registry.values())
+
+
+def registration_for(model) -> Registration | None:
+    return _registry.get(model)
+
+
+def check_registry(app_registry=None) -> list[str]:
+    """Problems with the registry, as sentences; empty when every model is covered."""
+    problems = []
+    for model in (app_registry or apps).get_models():
+        encrypted = {f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedField)}
+        entry = _registry.get(model)
+        if entry is None:
+            if encrypted:
+                problems.append(
+                    f"{model._meta.label} holds personal data ({', '.join(sorted(encrypted))}) but is not in the personal-data registry."
+                )
+            continue
+        undeclared = encrypted - set(entry.fields)
+        if undeclared:
+            problems.append(
+                f"{model._meta.label}: encrypted fields {', '.join(sorted(undeclared))} are not declared in its registration."
+            )
+        for path in [*entry.fields, *entry.subject.values(), *([entry.organisation] if entry.organisation else [])]:
+            if not _path_exists(model, path):
+                problems.append(f"{model._meta.label}: registration names {path!r}, which is not a field path of the model.")
+        if entry.retention.after and not _path_exists(model, entry.retention.after):
+            problems.append(
+                f"{model._meta.label}: retention is counted from {entry.retention.after!r}, which is not a field path."
+            )
+    return problems
+
+
+def _final_field(model, path: str):
+    """The field at the end of a `a__b__c` path, or None when the path does not exist."""
+    current, found = model, None
+    for part in path.split("__"):
+        if current is None:
+            return None
+        try:
+            found = current._meta.get_field(part)
+        except Exception:
+            return None
+        current = found.related_model if found.is_relation else None
+    return found
+
+
+def _path_exists(model, path: str) -> bool:
+    return _final_field(model, path) is not None

@@ -1,0 +1,258 @@
+"""Settings shared by every environment.
+
+Every value that differs between machines is read through `env`, one
+django-environ reader that also accepts `<NAME>_FILE` (a path whose contents are
+the value), so secrets can come from mounted files instead of the environment.
+The environment modules (local, test, production) decide what has a default.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+# Everything the platform writes on a developer machine (embedded PostgreSQL,
+# broker queues, uploaded files, generated dev secrets) lives under .data/.
+DATA_DIR = BASE_DIR / ".data"
+
+env = environ.FileAwareEnv()
+
+# --- Core -------------------------------------------------------------------
+
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+TIME_ZONE = "Europe/London"
+LANGUAGE_CODE = "en-gb"
+USE_I18N = True
+USE_TZ = True
+ROOT_URLCONF = "nextsupport.urls"
+WSGI_APPLICATION = "nextsupport.wsgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+DJANGO_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.admin",
+    "django.contrib.humanize",
+]
+THIRD_PARTY_APPS = [
+    "rest_framework",
+    "drf_spectacular",
+    "storages",
+]
+LOCAL_APPS = [
+    # The project package is an app too: it owns the platform primitives every
+    # other app builds on (encrypted fields, audit trail, personal-data registry).
+    "nextsupport",
+    "accounts",
+    "consumers",
+    "campaigns",
+    "compliance",
+    "cookies",
+]
+INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "nextsupport.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------
+# PostgreSQL everywhere. Environment modules supply the default URL.
+
+
+def database(default: str | None = None) -> dict:
+    config = env.db("DATABASE_URL", default=default) if default else env.db("DATABASE_URL")
+    if not config.get("ENGINE", "").endswith("postgresql"):
+        raise environ.ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgresql://...).")
+    config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+# --- Passwords --------------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Static and uploaded files ---------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=DATA_DIR / "media")
+MEDIA_URL = "/media/"
+RECORDINGS_ROOT = env.path("RECORDINGS_ROOT", default=DATA_DIR / "recordings")
+# Presigned links to private objects (recordings, exports) live this long.
+PRIVATE_URL_EXPIRY_SECONDS = env.int("PRIVATE_URL_EXPIRY_SECONDS", default=300)
+
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+AWS_RECORDINGS_BUCKET_NAME = env("AWS_RECORDINGS_BUCKET_NAME", default=AWS_STORAGE_BUCKET_NAME)
+AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", default=None)
+AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", default="eu-west-2")
+AWS_S3_KMS_KEY_ID = env("AWS_S3_KMS_KEY_ID", default="")
+
+
+def _storages() -> dict:
+    from nextsupport.storage import storages_setting
+
+    return storages_setting(
+        bucket=AWS_STORAGE_BUCKET_NAME,
+        recordings_bucket=AWS_RECORDINGS_BUCKET_NAME,
+        endpoint_url=AWS_S3_ENDPOINT_URL,
+        region=AWS_S3_REGION_NAME,
+        kms_key_id=AWS_S3_KMS_KEY_ID,
+        media_root=MEDIA_ROOT,
+        recordings_root=RECORDINGS_ROOT,
+        url_expiry=PRIVATE_URL_EXPIRY_SECONDS,
+    )
+
+
+STORAGES = _storages()
+
+# --- Personal-data encryption -------------------------------------------------
+# A key ring: every key that may still be found in the database, by id, and the
+# one new values are written with. Keys are 32 random bytes, base64-encoded,
+# and deliberately independent of SECRET_KEY (rotating one must not touch the
+# other). The blind-index key is separate again: it only ever feeds HMAC.
+# Environment modules fill these in.
+
+FIELD_ENCRYPTION_KEYS: dict[str, str] = {}
+FIELD_ENCRYPTION_ACTIVE_KEY = ""
+BLIND_INDEX_KEY = ""
+
+
+def key_ring(default: dict[str, str] | None = None) -> dict[str, str]:
+    """FIELD_ENCRYPTION_KEYS as `id:base64key,id:base64key` (base64 may contain '=')."""
+    raw = env("FIELD_ENCRYPTION_KEYS", default=None)
+    if raw is None:
+        if default is None:
+            raise environ.ImproperlyConfigured("Set the FIELD_ENCRYPTION_KEYS environment variable")
+        return default
+    ring = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        key_id, sep, value = item.partition(":")
+        if not sep or not key_id or not value:
+            raise environ.ImproperlyConfigured("FIELD_ENCRYPTION_KEYS entries must look like id:base64key")
+        ring[key_id] = value
+    return ring
+
+
+PHONE_DEFAULT_REGION = "GB"
+
+# --- Celery -----------------------------------------------------------------
+
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
+CELERY_TASK_ACKS_LATE = True
+# A task whose worker dies is redelivered instead of silently dropped; only
+# idempotent tasks may rely on acks_late, which is why every task must be.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+# Time limits sit well below the visibility timeout: a task must be killed
+# before the broker decides it was lost and hands it to a second worker.
+CELERY_BROKER_VISIBILITY_TIMEOUT = 3600
+CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
+CELERY_TASK_TIME_LIMIT = 30 * 60
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# django-celery-beat does not support Django 6.1, so the schedule is static
+# and lives here, under version control.
+CELERY_BEAT_SCHEDULE = {
+    "verify-audit-chain": {
+        "task": "nextsupport.tasks.verify_audit_chain",
+        "schedule": timedelta(hours=6),
+    },
+}
+
+# --- Cache ------------------------------------------------------------------
+
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- REST API ---------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "NextSupport API",
+    "DESCRIPTION": "Campaigns, contact lists and results for NextSupport clients.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Security defaults (tightened further in production) ---------------------
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+# Proxies in front of the app whose X-Forwarded-For may be trusted for the
+# client address in the audit trail.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# --- E-mail -----------------------------------------------------------------
+
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="NextSupport <no-reply@nextsupport.co.uk>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+COMPLIANCE_EMAIL = "compliance@nextsupport.co.uk"
+
+# --- Logging ----------------------------------------------------------------
+
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+URLIZE_ASSUME_HTTPS = True  # Django 6.1 transitional setting: links default to https
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,71 @@
+"""Production refuses to start without its secrets; secrets may come from files."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+from nextsupport.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "DJANGO_SECRET_KEY": "x" * 60,
+    "DJANGO_ALLOWED_HOSTS": "app.nextsupport.co.uk",
+    "DATABASE_URL": "postgresql://u:p@db.internal/nextsupport",
+    "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
+    "REDIS_URL": "redis://redis.internal:6379/1",
+    "FIELD_ENCRYPTION_KEYS": "2026-11:" + "a" * 43 + "=",
+    "FIELD_ENCRYPTION_ACTIVE_KEY": "2026-11",
+    "BLIND_INDEX_KEY": "b" * 43 + "=",
+    "EMAIL_HOST": "smtp.internal",
+}
+
+
+def load_production_settings(env):
+    code = "import django; from django.conf import settings; django.setup(); print(settings.SECRET_KEY[:6])"
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and not k.endswith("_FILE")}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**clean, **env, "DJANGO_SETTINGS_MODULE": "nextsupport.settings.production"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_starts_with_every_secret_given():
+    result = load_production_settings(PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "xxxxxx"
+
+
+def test_production_refuses_to_start_without_each_secret():
+    for missing in ["DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY", "DATABASE_URL", "CELERY_BROKER_URL"]:
+        env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+        result = load_production_settings(env)
+        assert result.returncode != 0, f"started without {missing}"
+        assert missing in result.stderr
+
+
+def test_a_secret_can_come_from_a_file(tmp_path):
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("f" * 60)
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_SECRET_KEY"}
+
+    result = load_production_settings({**env, "DJANGO_SECRET_KEY_FILE": str(secret_file)})
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ffffff"
+
+
+def test_celery_is_wired_for_safe_redelivery():
+    celery_app.loader.import_default_modules()  # what a worker does at start: autodiscovery
+    conf = celery_app.conf
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.task_soft_time_limit < conf.task_time_limit < settings.CELERY_BROKER_VISIBILITY_TIMEOUT
+    assert "nextsupport.tasks.verify_audit_chain" in celery_app.tasks
+    assert celery_app.conf.beat_schedule["verify-audit-chain"]["task"] in celery_app.tasks
