@@ -5,11 +5,6 @@ headings, lines starting with "- " are list items, everything else a paragraph.
 """
 
 from dataclasses import dataclass, field
-from pathlib import Path
-
-from django.conf import settings
-
-PRIVACY_POLICY_FILE = Path(settings.BASE_DIR) / "docs" / "privacy-policy.txt"
 
 
 @dataclass

@@ -75,3 +75,46 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit trail is append-only: events cannot be deleted.")
+
+
+class PolicyDocument(models.Model):
+    """One version of a published legal text (P53).
+
+    Staff edit drafts in the admin; publishing fixes the text. The version a
+    visitor sees is the newest published one whose effective date has come.
+    Accounts record which Terms/DPA version each client accepted; the cookie
+    banner asks again when the cookie policy's version changes.
+    """
+
+    class Kind(models.TextChoices):
+        PRIVACY = "privacy", "Privacy policy"
+        COOKIES = "cookies", "Cookie policy"
+        TERMS = "terms", "Terms of Service"
+        DPA = "dpa", "Data Processing Agreement"
+        ACCESSIBILITY = "accessibility", "Accessibility statement"
+        SUBPROCESSORS = "subprocessors", "Sub-processors"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    summary_of_changes = models.TextField(blank=True, help_text="Shown with the notice when the change is significant.")
+    body = models.TextField(
+        help_text="Plain text: a short line without a full stop is a heading; lines starting with '- ' are a list."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    effective_date = models.DateField()
+    significant_change = models.BooleanField(
+        default=False, help_text="Significant changes are announced on the site and e-mailed to clients."
+    )
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["kind", "-version"]
+        constraints = [models.UniqueConstraint(fields=["kind", "version"], name="one_policy_version_per_kind")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} v{self.version} ({self.get_status_display()})"

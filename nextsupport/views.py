@@ -1,10 +1,12 @@
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from . import documents
 from .health import run_checks
+from .models import PolicyDocument
+from .selectors import current_policy
 
 
 @never_cache
@@ -21,5 +23,8 @@ def home(request):
 
 
 def privacy_policy(request):
-    meta, blocks = documents.parse(documents.PRIVACY_POLICY_FILE.read_text(encoding="utf-8"))
-    return render(request, "pages/policy.html", {"title": "Privacy policy", "meta": meta, "blocks": blocks})
+    document = current_policy(PolicyDocument.Kind.PRIVACY)
+    if document is None:
+        raise Http404("No privacy policy is published.")
+    meta, blocks = documents.parse(document.body)
+    return render(request, "pages/policy.html", {"title": "Privacy policy", "meta": meta, "blocks": blocks, "document": document})
