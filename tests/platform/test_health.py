@@ -4,10 +4,12 @@ from nextsupport.celery import app as celery_app
 
 
 @pytest.fixture
-def broker_url():
+def broker_url(monkeypatch):
     original = celery_app.conf.broker_url
 
     def point_at(url):
+        # Celery reads CELERY_BROKER_URL from the environment before its config.
+        monkeypatch.setenv("CELERY_BROKER_URL", url)
         celery_app.conf.broker_url = url
 
     yield point_at
