@@ -41,11 +41,14 @@ def filesystem_broker_options(folder: Path) -> dict:
     """Transport options for kombu's filesystem broker: queues are files under `folder`."""
     queue = folder / "queue"
     processed = folder / "processed"
-    for path in (queue, processed):
+    control = folder / "control"
+    for path in (queue, processed, control):
         path.mkdir(parents=True, exist_ok=True)
     return {
         "data_folder_in": str(queue),
         "data_folder_out": str(queue),
         "processed_folder": str(processed),
+        # Exchange tables; kombu's default is a "control" folder in the current directory.
+        "control_folder": str(control),
         "store_processed": False,
     }
