@@ -167,9 +167,7 @@ class Organisation(models.Model):
     call_on_saturdays = models.BooleanField(default=False)
     call_on_sundays = models.BooleanField(default=False)
     record_calls_by_default = models.BooleanField(default=False)
-    statement_frequency = models.CharField(
-        max_length=10, choices=StatementFrequency.choices, default=StatementFrequency.MONTHLY
-    )
+    statement_frequency = models.CharField(max_length=10, choices=StatementFrequency.choices, default=StatementFrequency.MONTHLY)
 
     # Onboarding review (P19): no calls until compliance staff approve.
     onboarding_status = models.CharField(max_length=10, choices=Onboarding.choices, default=Onboarding.PENDING)
