@@ -19,7 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from nextsupport import audit
 
-from . import selectors, services
+from . import events, selectors, services
 from .models import (
     APIKey,
     BackupCodeDevice,
@@ -192,7 +192,7 @@ class OrganisationAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if change and form.changed_data:
             audit.record(
-                "organisation.updated_by_staff",
+                events.ORGANISATION_UPDATED_BY_STAFF,
                 request=request,
                 target=obj,
                 details={"fields": sorted(form.changed_data)},
@@ -351,7 +351,7 @@ class DeviceAdmin(admin.ModelAdmin):
     def _audit(self, request, devices):
         for device in devices:
             audit.record(
-                "auth.second_factor_reset_by_staff",
+                events.SECOND_FACTOR_RESET_BY_STAFF,
                 request=request,
                 target=device.user,
                 details={"device": device.persistent_id, "at": timezone.now()},

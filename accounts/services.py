@@ -77,7 +77,7 @@ def sign_in_refused_locked(*, user: User, request) -> None:
 def account_unlock(*, user: User, request=None, reason: str) -> None:
     """Clear a lock (a password reset proves the person; staff may unlock after checking)."""
     User.objects.filter(pk=user.pk).update(locked_until=None, failed_sign_in_count=0)
-    audit.record("auth.account_unlocked", request=request, target=user, reason=reason)
+    audit.record(events.ACCOUNT_UNLOCKED, request=request, target=user, reason=reason)
 
 
 @transaction.atomic

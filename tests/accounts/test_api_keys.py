@@ -162,3 +162,12 @@ def test_the_schema_and_docs_describe_key_authentication_without_a_cdn(client, d
     assert schema.json()["components"]["securitySchemes"]["apiKey"]["name"] == "Authorization"
     assert "/api/v1/orgs/{org_id}/members/" in schema.json()["paths"]
     assert "cdn" not in docs.lower() and "/static/drf_spectacular_sidecar/" in docs
+
+
+def test_the_schema_generates_without_warnings(tmp_path, db):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+
+    schema = (tmp_path / "schema.yml").read_text()
+    assert "MemberListOutput" in schema and "OrganisationDetailOutput" in schema
