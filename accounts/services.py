@@ -83,6 +83,8 @@ def account_unlock(*, user: User, request=None, reason: str) -> None:
 @transaction.atomic
 def second_factor_verified(*, request, device) -> None:
     """The session passed its second factor: the sign-in is complete."""
+    # A new session key for the newly privileged session (no fixation across the second step).
+    request.session.cycle_key()
     otp_login(request, device)
     user = request.user
     User.objects.filter(pk=user.pk).update(failed_sign_in_count=0)

@@ -264,17 +264,25 @@ def legal_document(request, kind):
 @organisation_view(before_agreements=True)
 def team(request):
     can_manage = request.membership.can(Capability.MANAGE_MEMBERS)
-    members = list(selectors.team_of(request.organisation))
-    for member in members:
-        member.role_form = RoleForm(initial={"role": member.role}, by=request.membership, prefix=f"m{member.pk}")
     context = {
-        "members": members,
+        "members": _team_rows(request, can_manage),
         "can_manage": can_manage,
         "invitations": selectors.open_invitations(request.organisation) if can_manage else [],
         "invite_form": InvitationForm(by=request.membership) if can_manage else None,
         "owner_count": selectors.owner_count(request.organisation),
     }
     return render(request, "accounts/team.html", context)
+
+
+def _team_rows(request, can_manage: bool) -> list:
+    """Members, each with a role form when the viewer may change them (only owners change owners)."""
+    by = request.membership
+    members = list(selectors.team_of(request.organisation))
+    for member in members:
+        manageable = can_manage and member.pk != by.pk and (member.role != Role.OWNER or by.role == Role.OWNER)
+        member.manageable = manageable
+        member.role_form = RoleForm(initial={"role": member.role}, by=by, prefix=f"m{member.pk}") if manageable else None
+    return members
 
 
 @require_POST
@@ -296,9 +304,8 @@ def team_invite(request):
             days = settings.TEAM_INVITATION_VALID_DAYS
             messages.success(request, f"Invitation sent to {form.cleaned_data['email']}. The link works for {days} days.")
             return redirect("accounts:team", org_id=request.organisation.pk)
-    members = selectors.team_of(request.organisation)
     context = {
-        "members": members,
+        "members": _team_rows(request, True),
         "can_manage": True,
         "invitations": selectors.open_invitations(request.organisation),
         "invite_form": form,

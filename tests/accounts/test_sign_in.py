@@ -191,3 +191,14 @@ def test_someone_elses_session_cannot_be_ended(owner_client, outsider):
     assert owner_client.post(reverse("accounts:session-end", args=[record.pk])).status_code == 404
     record.refresh_from_db()
     assert record.ended_at is None
+
+
+def test_the_session_key_changes_when_the_second_factor_is_passed(client, enrolled_owner):
+    owner, device = enrolled_owner
+    _password_login(client, owner.email)
+    before = client.session.session_key
+
+    client.post(reverse("accounts:two-factor-verify"), {"code": current_code(device)})
+
+    assert client.session.session_key != before
+    assert client.get("/app/security/").status_code == 200

@@ -205,3 +205,14 @@ def test_a_new_user_with_the_invited_address_but_no_link_sees_the_invitation_on_
     page = person.get("/app/").content.decode()
 
     assert "Join Acme Energy Ltd as viewer" in page
+
+
+def test_an_admin_is_not_offered_changes_to_an_owner(client, organisation, owner):
+    admin = MembershipFactory(organisation=organisation, role=Role.ADMIN).user
+    login(client, admin)
+    owner_membership = Membership.objects.get(user=owner)
+
+    page = client.get(f"/app/o/{organisation.pk}/account/team/").content.decode()
+
+    assert f"/account/team/{owner_membership.pk}/remove/" not in page
+    assert f"/account/team/{owner_membership.pk}/role/" not in page
