@@ -74,7 +74,7 @@ def test_a_key_reads_its_own_organisation_and_notes_when_it_was_used(organisatio
     assert key.last_used_at is not None
 
 
-@pytest.mark.obligation("P04")
+@pytest.mark.obligation("P25")
 def test_a_key_cannot_reach_another_organisation(organisation, other_organisation):
     key = APIKeyFactory(organisation=other_organisation)
 

@@ -63,7 +63,7 @@ def outsider_clients(outsider, other_organisation):
     return session_client, Client(HTTP_AUTHORIZATION=f"Api-Key {key.raw_key}")
 
 
-@pytest.mark.obligation("P02", "P04", "P25")
+@pytest.mark.obligation("P02", "P25")
 def test_the_outsider_cannot_read_or_change_anything_of_another_organisation(victim, outsider_clients, other_organisation):
     before = isolation.snapshot(victim.organisation)
 
