@@ -5,17 +5,30 @@ A user who is not an active member of it gets 404, exactly as if it did not exis
 a member whose role lacks the capability gets 403. Views never query another
 organisation's rows because they only ever start from `request.organisation`
 (or `accounts.selectors.for_member`).
+
+The API also accepts an organisation's API key, and only under that
+organisation's own URL (any other organisation's URL is a 404). A key carries
+the capabilities of its scope (`accounts.models.API_KEY_CAPABILITIES`); then
+request.user is an `APIKeyPrincipal` (not a person), request.membership is
+None and request.api_key is the key. Use `request.actor` for "who did this"
+(a User, or None for a key; the audit trail names the key by itself).
+
+Second factor: the middleware (accounts.middleware.SecondFactorMiddleware) keeps
+every page under /app/ and every API call behind a verified session before a
+view runs; these checks come on top.
 """
 
 from functools import wraps
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.shortcuts import redirect
 from rest_framework import exceptions
 from rest_framework.views import APIView
 
-from .models import Capability, Membership
-from .selectors import membership_for
+from .models import APIKey, Capability, Membership, Organisation
+from .selectors import membership_for, outstanding_agreements
 
 
 def member_or_404(user, organisation_id) -> Membership:
@@ -25,16 +38,27 @@ def member_or_404(user, organisation_id) -> Membership:
     return membership
 
 
-def organisation_view(capability: str = Capability.VIEW):
-    """Decorate a function view taking `org_id`: sets request.membership and request.organisation."""
+def organisation_view(capability: str = Capability.VIEW, *, before_agreements: bool = False):
+    """Decorate a function view taking `org_id`: sets request.membership and request.organisation.
+
+    Until the organisation has accepted the current Terms and DPA, its pages
+    lead to the agreements page; `before_agreements=True` marks the account
+    pages that must stay reachable meanwhile (the agreements page itself,
+    team, export, closing the account).
+    """
 
     def decorate(view):
         @wraps(view)
         def wrapper(request, org_id, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
             membership = member_or_404(request.user, org_id)
             if not membership.can(capability):
                 raise PermissionDenied(f"Your role ({membership.get_role_display()}) does not allow this.")
             request.membership, request.organisation = membership, membership.organisation
+            request.actor = request.user
+            if not before_agreements and outstanding_agreements(membership.organisation):
+                return redirect("accounts:agreements", org_id=membership.organisation_id)
             return view(request, *args, **kwargs)
 
         wrapper.required_capability = capability
@@ -50,9 +74,21 @@ class OrganisationAPIView(APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        if isinstance(request.auth, APIKey):
+            self._enter_with_key(request, request.auth, kwargs.get("org_id"))
+            return
         membership = membership_for(request.user, kwargs.get("org_id"))
         if membership is None:
             raise exceptions.NotFound("No such organisation.")
         if not membership.can(self.capability):
             raise exceptions.PermissionDenied(f"Your role ({membership.get_role_display()}) does not allow this.")
         request.membership, request.organisation = membership, membership.organisation
+        request.api_key, request.actor = None, request.user
+
+    def _enter_with_key(self, request, key: APIKey, org_id) -> None:
+        if str(key.organisation_id) != str(org_id) or key.organisation.status != Organisation.Status.ACTIVE:
+            raise exceptions.NotFound("No such organisation.")
+        if self.capability not in key.capabilities:
+            raise exceptions.PermissionDenied(f"This API key's scope ({key.get_scope_display()}) does not allow this.")
+        request.membership, request.organisation = None, key.organisation
+        request.api_key, request.actor = key, None

@@ -15,6 +15,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -47,7 +48,11 @@ def record(
     if request is not None:
         user = getattr(request, "user", None)
         if actor is None and user is not None and user.is_authenticated:
-            actor = user
+            if isinstance(user, get_user_model()):
+                actor = user
+            else:
+                # A non-person principal (an API key) names itself.
+                actor_label = actor_label or getattr(user, "audit_label", "")
         ip_address = ip_address or client_ip(request)
     if target is not None and organisation_id is None:
         organisation_id = getattr(target, "organisation_id", None)

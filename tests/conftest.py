@@ -1,8 +1,16 @@
 """Personas shared by every test: a client owner and a teammate in one organisation,
 an outsider who owns another client's organisation and must see nothing of the
-first, and a NextSupport compliance officer (staff)."""
+first, and a NextSupport compliance officer (staff in the "Compliance" group).
+
+The personas' organisations are established clients: approved by compliance and
+with the current Terms and DPA accepted (see tests.factories.OrganisationFactory).
+"""
 
 import pytest
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
@@ -15,9 +23,25 @@ from tests.obligations import (  # noqa: F401  (pytest hooks)
 
 
 def login(client, user):
-    """Sign `user` in on the test client as a real session would be after sign-in."""
+    """Sign `user` in on the test client as a real session would be after sign-in,
+    including the second factor: a confirmed authenticator is created if the user
+    has none, and the session is marked verified by it the way django-otp does."""
     client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Test authenticator", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate limits live in the cache: one test's failed sign-ins must not throttle the next.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -47,7 +71,9 @@ def outsider(other_organisation):
 
 @pytest.fixture
 def compliance_officer(db):
-    return UserFactory(email="officer@nextsupport.example", is_staff=True, is_superuser=True)
+    officer = UserFactory(email="officer@nextsupport.example", is_staff=True, is_superuser=False)
+    officer.groups.add(Group.objects.get(name="Compliance"))  # created by accounts' migrations
+    return officer
 
 
 @pytest.fixture

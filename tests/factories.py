@@ -1,7 +1,12 @@
+import datetime
+
 import factory
+from allauth.account.models import EmailAddress
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from accounts.models import Membership, Organisation, Role, User
+from accounts.models import APIKey, Invitation, Membership, Organisation, PolicyAcceptance, Role, User
+from nextsupport.selectors import current_policy
 
 PASSWORD = "correct-horse-battery-staple-42"
 
@@ -19,14 +24,35 @@ class UserFactory(DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+            # A person who signed up has verified their address (allauth requires it to sign in).
+            EmailAddress.objects.get_or_create(user=obj, email=obj.email, defaults={"verified": True, "primary": True})
 
 
 class OrganisationFactory(DjangoModelFactory):
+    """An established client by default: approved by compliance, with the current
+    Terms and DPA accepted. `OrganisationFactory(new=True)` is one that just signed up."""
+
     class Meta:
         model = Organisation
+        skip_postgeneration_save = True
+
+    class Params:
+        new = factory.Trait(onboarding_status=Organisation.Onboarding.PENDING, agreements=False)
 
     legal_name = factory.Sequence(lambda n: f"Client {n} Ltd")
     company_number = factory.Sequence(lambda n: f"{10000000 + n}")
+    onboarding_status = Organisation.Onboarding.APPROVED
+    lawful_basis_statement = "Consent collected on our website sign-up form, recorded with time and wording."
+
+    @factory.post_generation
+    def agreements(obj, create, extracted, **kwargs):
+        if not create or extracted is False:
+            return
+        accepted_by = UserFactory(email=f"signatory-{obj.pk}@client.example")
+        for kind in ("terms", "dpa"):
+            document = current_policy(kind)
+            if document is not None:
+                PolicyAcceptance.objects.create(organisation=obj, user=accepted_by, document=document, ip_address="192.0.2.10")
 
 
 class MembershipFactory(DjangoModelFactory):
@@ -36,3 +62,35 @@ class MembershipFactory(DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     organisation = factory.SubFactory(OrganisationFactory)
     role = Role.VIEWER
+
+
+class InvitationFactory(DjangoModelFactory):
+    class Meta:
+        model = Invitation
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@client.example")
+    role = Role.VIEWER
+    expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=7))
+
+
+class APIKeyFactory(DjangoModelFactory):
+    """A key row; the usable key is on `.raw_key` (it is not stored)."""
+
+    class Meta:
+        model = APIKey
+        skip_postgeneration_save = True
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Integration {n}")
+    scope = APIKey.Scope.READ_WRITE
+    prefix = ""
+    hashed_key = ""
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        prefix, raw = APIKey.generate()
+        kwargs.update(prefix=prefix, hashed_key=APIKey.hash(raw))
+        key = super()._create(model_class, *args, **kwargs)
+        key.raw_key = raw
+        return key

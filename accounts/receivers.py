@@ -1,0 +1,56 @@
+"""Reactions to sign-in events from Django and allauth: sign-in sessions and the audit trail."""
+
+from allauth.account import signals as allauth_signals
+from django.contrib.auth import signals as auth_signals
+from django.dispatch import receiver
+
+from nextsupport import audit
+
+from . import events, services
+from .models import SignInSession
+
+
+@receiver(auth_signals.user_logged_in)
+def start_sign_in_session(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        services.sign_in_session_start(user=user, request=request)
+
+
+@receiver(auth_signals.user_logged_out)
+def end_sign_in_session(sender, request, user, **kwargs):
+    if request is None or user is None:
+        return
+    key = request.session.get(SignInSession.SESSION_KEY)
+    if key:
+        services.sign_in_session_close(key=key)
+    audit.record(events.SIGNED_OUT, request=request, actor=user, target=user)
+
+
+@receiver(allauth_signals.user_signed_up)
+def signed_up(sender, request, user, **kwargs):
+    audit.record(events.SIGNED_UP, request=request, actor=user, target=user)
+
+
+@receiver(allauth_signals.email_confirmed)
+def email_verified(sender, request, email_address, **kwargs):
+    audit.record(events.EMAIL_VERIFIED, request=request, target=email_address.user)
+
+
+@receiver(allauth_signals.email_changed)
+def email_changed(sender, request, user, **kwargs):
+    audit.record(events.EMAIL_CHANGED, request=request, target=user)
+
+
+@receiver(allauth_signals.password_changed)
+def password_changed(sender, request, user, **kwargs):
+    audit.record(events.PASSWORD_CHANGED, request=request, target=user)
+    # Other browsers lose their session anyway (Django's session hash); end their records too.
+    services.sign_in_sessions_end(user=user, request=request)
+
+
+@receiver(allauth_signals.password_reset)
+def password_reset(sender, request, user, **kwargs):
+    audit.record(events.PASSWORD_RESET, request=request, target=user)
+    services.sign_in_sessions_end(user=user, request=request, keep_current=False)
+    if user.locked_until or user.failed_sign_in_count:
+        services.account_unlock(user=user, request=request, reason="Password reset by e-mail link.")

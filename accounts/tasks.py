@@ -1,0 +1,64 @@
+"""E-mails the accounts app sends from a worker: ids in, re-fetched, nothing sent
+for a row that no longer needs it."""
+
+from celery import shared_task
+from django.urls import reverse
+
+from . import mail, selectors
+from .models import APIKey, Invitation, OnboardingReview, Organisation, User
+
+
+@shared_task
+def send_invitation(invitation_id: int) -> int:
+    invitation = Invitation.objects.select_related("organisation", "invited_by").filter(pk=invitation_id).first()
+    if invitation is None or not invitation.is_open:
+        return 0
+    link = mail.absolute(reverse("accounts:invitation", args=[invitation.token()]))
+    return mail.send("invitation", [invitation.email], {"invitation": invitation, "link": link})
+
+
+@shared_task
+def send_lockout_notice(user_id: int) -> int:
+    user = User.objects.filter(pk=user_id, locked_until__isnull=False).first()
+    if user is None:
+        return 0
+    reset = mail.absolute(reverse("account_reset_password"))
+    return mail.send("account_locked", [user.email], {"user": user, "reset_link": reset})
+
+
+@shared_task
+def send_security_notice(user_id: int, what: str) -> int:
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return 0
+    link = mail.absolute(reverse("accounts:security"))
+    return mail.send(f"security_{what}", [user.email], {"user": user, "security_link": link})
+
+
+@shared_task
+def send_api_key_notice(api_key_id: int) -> int:
+    key = APIKey.objects.select_related("organisation", "created_by").filter(pk=api_key_id).first()
+    if key is None or key.revoked_at:
+        return 0
+    recipients = selectors.notification_recipients(key.organisation, selectors.Topic.SECURITY)
+    link = mail.absolute(reverse("accounts:api-keys", args=[key.organisation_id]))
+    return mail.send("api_key_created", recipients, {"key": key, "link": link})
+
+
+@shared_task
+def send_onboarding_decision(review_id: int) -> int:
+    review = OnboardingReview.objects.select_related("organisation").filter(pk=review_id).first()
+    if review is None or review.organisation.onboarding_reviews.first() != review:
+        return 0  # a later decision replaced this one: only the latest is news
+    recipients = selectors.notification_recipients(review.organisation, selectors.Topic.SECURITY)
+    link = mail.absolute(reverse("accounts:dashboard", args=[review.organisation_id]))
+    return mail.send("onboarding_decision", recipients, {"review": review, "organisation": review.organisation, "link": link})
+
+
+@shared_task
+def send_closure_notice(organisation_id: int) -> int:
+    organisation = Organisation.objects.filter(pk=organisation_id, status=Organisation.Status.CLOSED).first()
+    if organisation is None:
+        return 0
+    recipients = selectors.notification_recipients(organisation, selectors.Topic.SECURITY)
+    return mail.send("organisation_closed", recipients, {"organisation": organisation})

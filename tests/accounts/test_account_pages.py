@@ -1,0 +1,80 @@
+"""allauth's pages in our layout, and the password and e-mail changes they make (P15)."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from accounts.models import SignInSession, User
+from tests.accounts.helpers import actions, last_sequence
+from tests.conftest import login
+from tests.factories import PASSWORD
+
+
+@pytest.mark.parametrize("url", ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"])
+def test_sign_in_pages_use_the_accessible_site_layout(client, db, url):
+    html = client.get(url).content.decode()
+
+    assert '<html lang="en-GB">' in html and '<main id="main"' in html
+    assert 'class="auth"' in html
+    assert "<h1>" in html
+    inputs = set(re.findall(r'<input[^>]*type="(?:text|email|password)"[^>]*id="(id_\w+)"', html)) - {"id_website"}
+    assert inputs, "the page has a form"
+    assert all(f'for="{field_id}"' in html for field_id in inputs)  # every input has its label
+
+
+@pytest.mark.parametrize("url", ["/accounts/password/change/", "/accounts/email/", "/accounts/logout/"])
+def test_signed_in_account_pages_render(owner_client, url):
+    response = owner_client.get(url, follow=True)
+
+    assert response.status_code == 200
+    assert '<main id="main"' in response.content.decode()
+
+
+@pytest.mark.obligation("P15")
+def test_a_password_change_is_logged_and_signs_out_the_other_browsers(owner, client):
+    elsewhere = login(Client(), owner)
+    here = login(client, owner)
+    here.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    since = last_sequence()
+
+    response = here.post(
+        "/accounts/password/change/",
+        {"oldpassword": PASSWORD, "password1": "another-long-passphrase-93", "password2": "another-long-passphrase-93"},
+    )
+
+    assert response.status_code == 302
+    assert "auth.password_changed" in actions(since)
+    assert elsewhere.get("/app/security/").status_code == 302
+    assert here.get("/app/security/").status_code == 200
+    assert SignInSession.objects.filter(user=owner, ended_at__isnull=True).count() == 1
+    assert any("password" in m.subject.lower() for m in mail.outbox)  # the owner is told
+
+
+@pytest.mark.obligation("P15")
+def test_an_email_change_takes_effect_only_after_verification_and_is_logged(owner_client, owner):
+    owner_client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+
+    owner_client.post("/accounts/email/", {"action_add": "", "email": "olivia@acme-energy.example"})
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.outbox[-1].body).group(0)
+    assert User.objects.get(pk=owner.pk).email == "owner@acme.example"
+    since = last_sequence()
+    owner_client.post(link.split("testserver", 1)[1])
+
+    assert User.objects.get(pk=owner.pk).email == "olivia@acme-energy.example"
+    assert "auth.email_changed" in actions(since)
+
+
+def test_a_forgotten_password_is_reset_by_an_emailed_link(client, owner):
+    client.post("/accounts/password/reset/", {"email": owner.email})
+    link = re.search(r"https?://testserver(/accounts/password/reset/key/\S+/)", mail.outbox[-1].body).group(1)
+
+    form_page = client.get(link, follow=True)
+    response = client.post(
+        form_page.redirect_chain[-1][0] if form_page.redirect_chain else link,
+        {"password1": "a-brand-new-passphrase-57", "password2": "a-brand-new-passphrase-57"},
+    )
+
+    assert response.status_code == 302
+    assert User.objects.get(pk=owner.pk).check_password("a-brand-new-passphrase-57")

@@ -1,0 +1,218 @@
+"""Team management: invitations by e-mail with expiring signed links, roles, removal (P25)."""
+
+import datetime
+import re
+
+import pytest
+import time_machine
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import Invitation, Membership, Role
+from tests.accounts.helpers import actions, last_sequence
+from tests.conftest import login
+from tests.factories import MembershipFactory, UserFactory
+
+
+def _invite(client, organisation, email, role=Role.VIEWER):
+    return client.post(f"/app/o/{organisation.pk}/account/team/invite/", {"email": email, "role": role})
+
+
+def _link(message) -> str:
+    return re.search(r"http://127\.0\.0\.1:8000(/app/invitations/[^\s/]+/)", message.body).group(1)
+
+
+@pytest.mark.obligation("P25")
+def test_an_invited_colleague_signs_up_from_the_link_and_joins_with_the_given_role(
+    owner_client, organisation, django_capture_on_commit_callbacks
+):
+    since = last_sequence()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _invite(owner_client, organisation, "Sam.Jones@Acme.example", Role.CAMPAIGN_MANAGER)
+    assert response.status_code == 302
+    link = _link(mail.outbox[-1])
+    assert mail.outbox[-1].to == ["sam.jones@acme.example"]
+
+    newcomer = Client()
+    landing = newcomer.get(link)
+    assert "Join Acme Energy Ltd" in landing.content.decode()
+    signup = newcomer.get("/accounts/signup/")
+    assert 'value="sam.jones@acme.example"' in signup.content.decode()
+    assert "organisation_name" not in signup.content.decode()  # joining, not creating an organisation
+    created = newcomer.post(
+        "/accounts/signup/",
+        {
+            "full_name": "Sam Jones",
+            "email": "sam.jones@acme.example",
+            "password1": "a-long-and-unusual-passphrase-81",
+            "password2": "a-long-and-unusual-passphrase-81",
+            "accept_terms": "on",
+            "version_terms": "1",
+        },
+    )
+
+    assert created.status_code == 302, created.content.decode()[:2000]
+    membership = Membership.objects.get(user__email="sam.jones@acme.example")
+    assert membership.organisation == organisation and membership.role == Role.CAMPAIGN_MANAGER
+    assert Invitation.objects.get().accepted_at is not None
+    assert {"member.invited", "member.joined"} <= set(actions(since))
+    # The address counted as verified (the link proved it), so the next stop is the second factor.
+    assert newcomer.get("/app/")["Location"].startswith("/accounts/2fa/setup/")
+
+
+def test_an_existing_user_accepts_an_invitation_after_signing_in(
+    owner_client, organisation, outsider, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _invite(owner_client, organisation, outsider.email)
+    link = _link(mail.outbox[-1])
+    them = login(Client(), outsider)
+
+    assert them.get(link).status_code == 200
+    response = them.post(link)
+
+    assert response["Location"] == f"/app/o/{organisation.pk}/"
+    assert Membership.objects.filter(user=outsider, organisation=organisation, role=Role.VIEWER).exists()
+
+
+def test_an_invitation_link_expires(owner_client, organisation, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _invite(owner_client, organisation, "late@acme.example")
+    link = _link(mail.outbox[-1])
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=8)):
+        response = Client().get(link)
+
+    assert response.status_code == 404
+    assert "cannot be used" in response.content.decode()
+
+
+def test_resending_an_invitation_replaces_the_old_link(owner_client, organisation, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _invite(owner_client, organisation, "twice@acme.example")
+    with django_capture_on_commit_callbacks(execute=True):
+        _invite(owner_client, organisation, "twice@acme.example", Role.ADMIN)
+    first, second = _link(mail.outbox[-2]), _link(mail.outbox[-1])
+
+    assert Client().get(first).status_code == 404
+    assert Client().get(second).status_code == 200
+    assert Invitation.objects.get().role == Role.ADMIN
+
+
+def test_a_tampered_link_is_refused(db):
+    assert Client().get("/app/invitations/eyJpIjoxLCJuIjoiYSJ9:forged:signature/").status_code == 404
+
+
+def test_a_withdrawn_invitation_stops_working(owner_client, organisation, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _invite(owner_client, organisation, "gone@acme.example")
+    link = _link(mail.outbox[-1])
+
+    owner_client.post(f"/app/o/{organisation.pk}/account/team/invitations/{Invitation.objects.get().pk}/revoke/")
+
+    assert Client().get(link).status_code == 404
+
+
+def test_an_admin_cannot_make_someone_an_owner(client, organisation):
+    admin = MembershipFactory(organisation=organisation, role=Role.ADMIN).user
+    login(client, admin)
+
+    response = _invite(client, organisation, "boss@acme.example", Role.OWNER)
+
+    assert response.status_code == 400
+    assert not Invitation.objects.exists()
+
+
+def test_an_owner_changes_a_role(owner_client, organisation, teammate):
+    membership = Membership.objects.get(user=teammate)
+    since = last_sequence()
+
+    owner_client.post(f"/app/o/{organisation.pk}/account/team/{membership.pk}/role/", {f"m{membership.pk}-role": Role.ADMIN})
+
+    assert Membership.objects.get(pk=membership.pk).role == Role.ADMIN
+    assert actions(since) == ["member.role_changed"]
+
+
+@pytest.mark.obligation("P25")
+def test_the_last_owner_can_be_neither_removed_nor_demoted(owner_client, organisation, owner):
+    mine = Membership.objects.get(user=owner)
+    admin_membership = MembershipFactory(organisation=organisation, role=Role.ADMIN)
+    admin_client = login(Client(), admin_membership.user)
+
+    admin_client.post(f"/app/o/{organisation.pk}/account/team/{mine.pk}/remove/")
+    owner_client.post(f"/app/o/{organisation.pk}/account/team/{mine.pk}/role/", {f"m{mine.pk}-role": Role.ADMIN})
+    owner_client.post(f"/app/o/{organisation.pk}/account/team/leave/")
+    page = owner_client.get(f"/app/o/{organisation.pk}/account/team/")
+
+    assert Membership.objects.get(pk=mine.pk).role == Role.OWNER
+    assert "only owner" in page.content.decode() or "last owner" in page.content.decode()
+
+
+def test_an_owner_may_leave_once_there_is_another_owner(owner_client, organisation, owner):
+    MembershipFactory(organisation=organisation, role=Role.OWNER)
+
+    response = owner_client.post(f"/app/o/{organisation.pk}/account/team/leave/")
+
+    assert response["Location"] == "/app/"
+    assert not Membership.objects.filter(user=owner, organisation=organisation).exists()
+    assert owner_client.get(f"/app/o/{organisation.pk}/").status_code == 404
+
+
+@pytest.mark.obligation("P25")
+def test_a_removed_member_loses_access_at_once(owner_client, organisation, teammate):
+    theirs = login(Client(), teammate)
+    assert theirs.get(f"/app/o/{organisation.pk}/").status_code == 200
+
+    owner_client.post(f"/app/o/{organisation.pk}/account/team/{Membership.objects.get(user=teammate).pk}/remove/")
+
+    assert theirs.get(f"/app/o/{organisation.pk}/").status_code == 404
+
+
+@pytest.mark.obligation("P25")
+def test_viewers_see_the_team_but_cannot_change_it(client, organisation, teammate, owner):
+    login(client, teammate)
+    owner_membership = Membership.objects.get(user=owner)
+
+    page = client.get(f"/app/o/{organisation.pk}/account/team/")
+    invite = _invite(client, organisation, "someone@acme.example")
+    demote = client.post(f"/app/o/{organisation.pk}/account/team/{owner_membership.pk}/role/", {"role": "viewer"})
+
+    assert page.status_code == 200 and "Send invitation" not in page.content.decode()
+    assert invite.status_code == 403 and demote.status_code == 403
+    assert Membership.objects.get(pk=owner_membership.pk).role == Role.OWNER
+
+
+def test_a_person_already_in_the_team_is_not_invited_again(owner_client, organisation, teammate):
+    response = _invite(owner_client, organisation, teammate.email.upper())
+
+    assert response.status_code == 400
+    assert "already a member" in response.content.decode()
+
+
+def test_a_new_user_with_the_invited_address_but_no_link_sees_the_invitation_on_their_home_page(organisation, owner):
+    from accounts import services
+
+    services.invitation_create(
+        organisation=organisation,
+        email="found@acme.example",
+        role=Role.VIEWER,
+        invited_by=Membership.objects.get(user=owner),
+        request=None,
+    )
+    person = login(Client(), UserFactory(email="found@acme.example"))
+
+    page = person.get("/app/").content.decode()
+
+    assert "Join Acme Energy Ltd as viewer" in page
+
+
+def test_an_admin_is_not_offered_changes_to_an_owner(client, organisation, owner):
+    admin = MembershipFactory(organisation=organisation, role=Role.ADMIN).user
+    login(client, admin)
+    owner_membership = Membership.objects.get(user=owner)
+
+    page = client.get(f"/app/o/{organisation.pk}/account/team/").content.decode()
+
+    assert f"/account/team/{owner_membership.pk}/remove/" not in page
+    assert f"/account/team/{owner_membership.pk}/role/" not in page
