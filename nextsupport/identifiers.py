@@ -5,6 +5,8 @@ Every path that stores, indexes, screens or searches a phone number goes through
 one number everywhere (blind index, suppression list, TPS screening).
 """
 
+import re
+
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -62,3 +64,24 @@ def normalise_email(raw: str) -> str:
 
 
 NORMALISERS = {"phone": normalise_phone, "email": normalise_email}
+
+
+_UK_NATIONAL_DIGITS = re.compile(r"0[1-9]\d{8,9}")
+
+
+def register_number_e164(raw: str) -> str | None:
+    """E.164 of a number as written in a TPS/CTPS register file; None for a line that is no number.
+
+    Register files hold millions of UK numbers as bare national digits
+    ("01134960000"). For those, E.164 is "+44" and the digits after the 0,
+    exactly what normalise_phone gives for every valid number, so the
+    (slow) full validation is skipped: a malformed entry only yields an index
+    that no valid consumer number can match. Anything else goes the full way.
+    """
+    text = "".join(raw.split())
+    if _UK_NATIONAL_DIGITS.fullmatch(text):
+        return "+44" + text[1:]
+    try:
+        return normalise_phone(text)
+    except InvalidPhoneNumber:
+        return None
