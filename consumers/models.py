@@ -131,7 +131,7 @@ class Consumer(models.Model):
     # in that import is a duplicate, not an update (checked in SQL, so the
     # check needs no memory however large the file).
     last_import_job = models.ForeignKey(
-        "ImportJob", null=True, blank=True, on_delete=models.SET_NULL, db_constraint=False, related_name="+"
+        "ImportJob", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     restricted_at = models.DateTimeField(null=True, blank=True, help_text="P38: kept, but never called while set.")
     objected_at = models.DateTimeField(null=True, blank=True, help_text="P40: objected to the processing; never called.")

@@ -19,7 +19,7 @@ from django.db import models
 from django.utils import timezone
 
 from nextsupport.fields import digest
-from nextsupport.identifiers import InvalidEmail, InvalidPhoneNumber, normalise_email, normalise_phone
+from nextsupport.identifiers import InvalidEmail, InvalidPhoneNumber, normalise_phone
 
 from .selectors import is_under_16
 
@@ -237,7 +237,7 @@ class RowCleaner:
         raw = self._cell(cells, Target.EMAIL)
         if raw:
             try:
-                email_index = digest("email", normalise_email(raw))
+                email_index = digest("email", raw)  # normalises, and so validates
                 email = raw
             except InvalidEmail:
                 return Rejection(row_number, self._column(Target.EMAIL), raw, "Not a valid e-mail address.")

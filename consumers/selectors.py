@@ -17,6 +17,7 @@ enforced in one path and forgotten in another:
 import datetime
 from collections.abc import Iterable
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -67,9 +68,21 @@ def suppressed_among(phone_indexes: Iterable[bytes], *, organisation) -> set[byt
     indexes = list(phone_indexes)
     if not indexes:
         return set()
-    own = Suppression.objects.filter(organisation=organisation, phone_index__in=indexes).values_list("phone_index", flat=True)
-    platform = PlatformSuppression.objects.filter(phone_index__in=indexes).values_list("phone_index", flat=True)
-    return {bytes(i) for i in own} | {bytes(i) for i in platform}
+    organisation_id = getattr(organisation, "pk", organisation)
+    # One array parameter (= ANY) rather than an IN list of thousands: the
+    # importer asks about a whole chunk of numbers at once.
+    own, platform = Suppression._meta.db_table, PlatformSuppression._meta.db_table
+    return _indexes_found(
+        f"SELECT phone_index FROM {own} WHERE organisation_id = %s AND phone_index = ANY(%s) "  # noqa: S608
+        f"UNION SELECT phone_index FROM {platform} WHERE phone_index = ANY(%s)",
+        [organisation_id, indexes, indexes],
+    )
+
+
+def _indexes_found(sql: str, params: list) -> set[bytes]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {bytes(row[0]) for row in cursor.fetchall()}
 
 
 def is_suppressed(*, organisation, phone: str | None = None, phone_index: bytes | None = None) -> bool:
@@ -86,10 +99,12 @@ def registered_among(phone_indexes: Iterable[bytes]) -> set[bytes]:
     indexes = list(phone_indexes)
     if not indexes:
         return set()
-    found = RegisteredNumber.objects.filter(
-        register__status=ScreeningRegister.Status.CURRENT, phone_index__in=indexes
-    ).values_list("phone_index", flat=True)
-    return {bytes(i) for i in found}
+    numbers, registers = RegisteredNumber._meta.db_table, ScreeningRegister._meta.db_table
+    return _indexes_found(
+        f"SELECT n.phone_index FROM {numbers} n JOIN {registers} r ON r.id = n.register_id "  # noqa: S608
+        "WHERE r.status = %s AND n.phone_index = ANY(%s)",
+        [ScreeningRegister.Status.CURRENT, indexes],
+    )
 
 
 def missing_registers() -> list[str]:

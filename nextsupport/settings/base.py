@@ -208,8 +208,9 @@ CELERY_BEAT_SCHEDULE = {
 # --- Contact-list imports -----------------------------------------------------
 
 CONTACT_IMPORT_MAX_BYTES = env.int("CONTACT_IMPORT_MAX_BYTES", default=100 * 1000 * 1000)
-# Rows per transaction: each chunk commits with its checkpoint.
-CONTACT_IMPORT_CHUNK_ROWS = env.int("CONTACT_IMPORT_CHUNK_ROWS", default=5000)
+# Rows per transaction: each chunk commits with its checkpoint. Memory per
+# chunk is a few MB; larger chunks mean fewer commits (each one an fsync).
+CONTACT_IMPORT_CHUNK_ROWS = env.int("CONTACT_IMPORT_CHUNK_ROWS", default=10_000)
 # Seconds one task may spend before handing over to a fresh task (well inside
 # the soft time limit above, so a huge file never gets killed mid-chunk).
 CONTACT_IMPORT_TIME_BUDGET = env.int("CONTACT_IMPORT_TIME_BUDGET", default=20 * 60)
