@@ -150,8 +150,6 @@ def _sample_records(text: str, delimiter: str, *, complete: bool) -> list[list[s
 
 def _check_header(header: list[str]) -> list[str]:
     columns = [cell.strip() for cell in header]
-    if not any(columns):
-        raise ImportFileError("The first row must hold the column names, but it is empty.", code="no_header")
     for position, cell in enumerate(columns, start=1):
         if _looks_like_contact(cell):
             raise ImportFileError(
@@ -181,14 +179,18 @@ def _fit(record: list[str], width: int) -> list[str]:
     return (record + [""] * width)[:width]
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB"
+def _size(size: int) -> str:
+    for unit, scale in (("MB", 1_000_000), ("KB", 1000)):
+        if size >= scale:
+            return f"{size / scale:,.2f}".rstrip("0").rstrip(".") + f" {unit}"
+    return f"{size} bytes"
 
 
 def too_large_message(size: int, max_bytes: int) -> str:
-    return (
-        f"The file is {_megabytes(size)}; the limit is {_megabytes(max_bytes)}. Split it into smaller files and upload each one."
-    )
+    return f"The file is {_size(size)}, more than the {_size(max_bytes)} limit. Split it into smaller files and upload each one."
+
+
+_UNDECODABLE = "\ufffd"  # what the decoder puts in place of bytes that are not text
 
 
 class FileReader:
@@ -203,7 +205,10 @@ class FileReader:
 
     def __init__(self, binary, *, encoding: str, delimiter: str):
         self._binary = binary
-        self._text = io.TextIOWrapper(binary, encoding=encoding, newline="", errors="strict")
+        self.encoding = encoding
+        # "replace", then a check per row: the decoder works a buffer ahead of
+        # the CSV reader, so a strict decoding error would name the wrong row.
+        self._text = io.TextIOWrapper(binary, encoding=encoding, newline="", errors="replace")
         self._reader = csv.reader(self._text, delimiter=delimiter)
         self._row = 0
         self._header_seen = False
@@ -221,16 +226,16 @@ class FileReader:
                 self._row += 1
                 if not any(cell.strip() for cell in record):
                     continue
+                if any(_UNDECODABLE in cell for cell in record):
+                    raise ImportFileError(
+                        f"Row {self._row:,} cannot be read: it is not valid {encoding_label(self.encoding)} text, "
+                        f"though the start of the file is, so part of it was saved differently. {_SAVE_AS_CSV}",
+                        code="encoding",
+                    )
                 if not self._header_seen:
                     self._header_seen = True
                     continue
                 yield self._row, record
-        except UnicodeDecodeError as exc:
-            raise ImportFileError(
-                f"Row {self._row + 1:,} cannot be read: the text is not valid {exc.encoding} "
-                f"(the start of the file was, so part of it was saved differently). {_SAVE_AS_CSV}",
-                code="encoding",
-            ) from None
         except csv.Error as exc:
             raise ImportFileError(_csv_error(self._row + 1, exc), code="not_csv") from None
 
