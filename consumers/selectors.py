@@ -193,7 +193,8 @@ def call_refusals(*, consumer: Consumer, contact_list: ContactList, now: datetim
             reasons.append("The number is registered with the TPS or CTPS (P49).")
         for purpose in MARKETING_CONSENT_PURPOSES:
             if not has_valid_consent(consumer=consumer, purpose=purpose, at=now):
-                reasons.append(f"No valid consent for {ConsentRecord.Purpose(purpose).label.lower()} (P18).")
+                label = ConsentRecord.Purpose(purpose).label
+                reasons.append(f"No valid consent for {label[0].lower()}{label[1:]} (P18).")
     return reasons
 
 
