@@ -78,3 +78,13 @@ def marketing_list(organisation, owner):
 def years_ago(years: int, days: int = 0) -> str:
     today = timezone.localdate()
     return (today.replace(year=today.year - years) - datetime.timedelta(days=days)).isoformat()
+
+
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    """Each test its own upload folder, so "no file is left behind" is about this test's files only."""
+    media = tmp_path / "media"
+    default = settings.STORAGES["default"]
+    settings.STORAGES = {**settings.STORAGES, "default": {**default, "OPTIONS": {**default["OPTIONS"], "location": media}}}
+    settings.MEDIA_ROOT = media
+    return media

@@ -32,10 +32,18 @@ def test_a_consent_names_the_client_purpose_time_method_and_wording(ada, owner):
     entry = give(ada, source_reference="FORM-12", recorded_by=owner, wording="Yes, call me about offers.")
 
     assert (entry.organisation, entry.consumer, entry.purpose, entry.action, entry.method) == (
-        ada.organisation, ada, "marketing_calls", "given", "web_form",
+        ada.organisation,
+        ada,
+        "marketing_calls",
+        "given",
+        "web_form",
     )
     assert (entry.occurred_at, entry.wording, entry.wording_version, entry.source_reference, entry.recorded_by) == (
-        JAN, "Yes, call me about offers.", "v1", "FORM-12", owner,
+        JAN,
+        "Yes, call me about offers.",
+        "v1",
+        "FORM-12",
+        owner,
     )
     assert entry.phone_index == ada.phone_index
     assert selectors.has_valid_consent(consumer=ada, purpose="marketing_calls")
@@ -90,7 +98,9 @@ def test_an_old_consent_imported_again_does_not_undo_a_later_withdrawal(organisa
     data = csv_bytes(["Phone", "Consent date"], ["07911 123456", "05/01/2026"])
     run_import(marketing_list, owner, data, mapping={"0": "phone", "1": "consent_given_at"})
     ada = Consumer.objects.get()
-    services.consent_withdraw(consumer=ada, purpose="marketing_calls", method="verbal", occurred_at=JAN + datetime.timedelta(days=30))
+    services.consent_withdraw(
+        consumer=ada, purpose="marketing_calls", method="verbal", occurred_at=JAN + datetime.timedelta(days=30)
+    )
 
     run_import(marketing_list, owner, data, mapping={"0": "phone", "1": "consent_given_at"})
 
@@ -99,7 +109,9 @@ def test_an_old_consent_imported_again_does_not_undo_a_later_withdrawal(organisa
 
 def test_a_consent_given_again_after_a_withdrawal_counts(ada):
     give(ada)
-    services.consent_withdraw(consumer=ada, purpose="marketing_calls", method="verbal", occurred_at=JAN + datetime.timedelta(days=1))
+    services.consent_withdraw(
+        consumer=ada, purpose="marketing_calls", method="verbal", occurred_at=JAN + datetime.timedelta(days=1)
+    )
     give(ada, at=JAN + datetime.timedelta(days=2))
 
     assert selectors.has_valid_consent(consumer=ada, purpose="marketing_calls")
@@ -168,8 +180,12 @@ def test_a_restricted_record_is_kept_but_never_processed(ada, owner):
 def marketing_ada(organisation, owner):
     load_registers("01134960000")
     contact_list = make_list(organisation, owner, purpose=ContactList.Purpose.MARKETING)
-    run_import(contact_list, owner, csv_bytes(["Phone", "Consent date"], ["07911 123456", "05/01/2026"]),
-               mapping={"0": "phone", "1": "consent_given_at"})
+    run_import(
+        contact_list,
+        owner,
+        csv_bytes(["Phone", "Consent date"], ["07911 123456", "05/01/2026"]),
+        mapping={"0": "phone", "1": "consent_given_at"},
+    )
     contact_list.refresh_from_db()
     return Consumer.objects.get(), contact_list
 
@@ -215,7 +231,9 @@ def test_call_refused_when_the_number_joined_the_tps_since_import(marketing_ada)
     consumer, contact_list = marketing_ada
     load_registers("07911123456")
 
-    assert "The number is registered with the TPS or CTPS (P49)." in selectors.call_refusals(consumer=consumer, contact_list=contact_list)
+    assert "The number is registered with the TPS or CTPS (P49)." in selectors.call_refusals(
+        consumer=consumer, contact_list=contact_list
+    )
 
 
 @pytest.mark.obligation("P19")

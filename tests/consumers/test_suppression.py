@@ -31,7 +31,9 @@ def test_a_number_that_asked_nextsupport_is_suppressed_for_every_client(organisa
 
 
 def test_adding_a_number_twice_keeps_the_first_entry_and_audits_once(organisation, owner):
-    first = services.suppression_add(phone="07911 123456", organisation=organisation, reason="objection", source="dsar", created_by=owner)
+    first = services.suppression_add(
+        phone="07911 123456", organisation=organisation, reason="objection", source="dsar", created_by=owner
+    )
     again = services.suppression_add(phone="+447911123456", organisation=organisation, reason="opt_out", source="client_request")
 
     assert first.pk == again.pk and Suppression.objects.get().reason == "objection"
