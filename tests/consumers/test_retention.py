@@ -51,7 +51,7 @@ def test_a_released_consumer_imported_again_is_in_use_again(two_lists, owner):
 
 @pytest.mark.obligation("P30")
 def test_deleting_a_list_on_request_deletes_everyone_on_no_other_list(two_lists, owner, organisation):
-    spring, summer = two_lists
+    spring, _ = two_lists
     ada = Consumer.objects.get(phone_index__matches="07911123456")
     services.consent_record(
         consumer=ada, purpose="marketing_calls", method="paper", occurred_at=ada.created_at, wording_version="v1"

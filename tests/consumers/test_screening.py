@@ -69,7 +69,7 @@ def test_an_older_or_future_file_is_refused(db):
 
     with pytest.raises(ValidationError, match="A newer CTPS file"):
         load("ctps", "01134960001", file_date=TODAY - datetime.timedelta(days=1))
-    with pytest.raises(ValidationError, match="The file date is in the future."):
+    with pytest.raises(ValidationError, match=r"The file date is in the future\."):
         load("ctps", "01134960001", file_date=timezone.localdate() + datetime.timedelta(days=1))
     assert ScreeningRegister.objects.count() == 1
 
