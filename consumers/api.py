@@ -107,6 +107,9 @@ class ContactListOutput(serializers.ModelSerializer):
 
 class ContactListsApi(_Api):
     class Input(serializers.Serializer):
+        class Meta:
+            ref_name = "ContactListsInput"
+
         name = serializers.CharField(max_length=120)
         purpose = serializers.ChoiceField(choices=ContactList.Purpose.choices)
 
@@ -149,6 +152,9 @@ class ContactListApi(_Api):
 
 class AttestationApi(_Api):
     class Input(serializers.Serializer):
+        class Meta:
+            ref_name = "AttestationInput"
+
         basis = serializers.ChoiceField(choices=LawfulBasisAttestation.Basis.choices)
         wording = serializers.CharField()
 
@@ -253,6 +259,9 @@ class ImportStartApi(_Api):
     parser_classes = [JSONParser]
 
     class Input(serializers.Serializer):
+        class Meta:
+            ref_name = "ImportStartInput"
+
         mapping = serializers.DictField(child=serializers.CharField(allow_blank=True), help_text='{"<column index>": "<field>"}')
         consent_purposes = serializers.ListField(
             child=serializers.ChoiceField(choices=ConsentRecord.Purpose.choices), required=False
@@ -297,6 +306,8 @@ class ImportProblemsApi(_Api):
 
 
 class ConsentOutput(serializers.ModelSerializer):
+    source_reference = serializers.CharField(allow_null=True)
+
     class Meta:
         model = ConsentRecord
         fields = [
@@ -313,6 +324,13 @@ class ConsentOutput(serializers.ModelSerializer):
 
 
 class ConsumerOutput(serializers.ModelSerializer):
+    # Declared: the encrypted columns are binary in the database, plain values here.
+    name = serializers.CharField(allow_null=True)
+    phone = serializers.CharField()
+    email = serializers.CharField(allow_null=True)
+    date_of_birth = serializers.DateField(allow_null=True)
+    postcode = serializers.CharField(allow_null=True)
+    timezone = serializers.CharField(allow_null=True)
     lists = serializers.SerializerMethodField()
     consent = serializers.SerializerMethodField()
     suppressed = serializers.SerializerMethodField()
@@ -362,6 +380,9 @@ class ConsumerSearchApi(_Api):
     write_capability = Capability.VIEW
 
     class Input(serializers.Serializer):
+        class Meta:
+            ref_name = "ConsumerSearchInput"
+
         phone = serializers.CharField(required=False, allow_blank=True, max_length=32)
         email = serializers.CharField(required=False, allow_blank=True, max_length=254)
 
@@ -394,6 +415,9 @@ class ConsumerApi(_Api):
 
 class RestrictionApi(_Api):
     class Input(serializers.Serializer):
+        class Meta:
+            ref_name = "RestrictionInput"
+
         reason = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
 
     @extend_schema(request=Input, responses=ConsumerDetailOutput)
@@ -415,6 +439,9 @@ class RestrictionApi(_Api):
 
 class ObjectionApi(_Api):
     class Input(serializers.Serializer):
+        class Meta:
+            ref_name = "ObjectionInput"
+
         reason = serializers.ChoiceField(choices=[SuppressionReason.OPT_OUT, SuppressionReason.OBJECTION])
         method = serializers.ChoiceField(choices=ConsentRecord.Method.choices, default=ConsentRecord.Method.VERBAL)
 
@@ -435,6 +462,9 @@ class ObjectionApi(_Api):
 
 class ConsentsApi(_Api):
     class Input(serializers.Serializer):
+        class Meta:
+            ref_name = "ConsentsInput"
+
         purpose = serializers.ChoiceField(choices=ConsentRecord.Purpose.choices)
         method = serializers.ChoiceField(choices=ConsentRecord.Method.choices)
         occurred_at = serializers.DateTimeField()
@@ -461,6 +491,9 @@ class ConsentsApi(_Api):
 
 class WithdrawalsApi(_Api):
     class Input(serializers.Serializer):
+        class Meta:
+            ref_name = "WithdrawalsInput"
+
         purpose = serializers.ChoiceField(choices=ConsentRecord.Purpose.choices)
         method = serializers.ChoiceField(choices=ConsentRecord.Method.choices)
         occurred_at = serializers.DateTimeField(required=False)
@@ -496,6 +529,9 @@ class UnderSixteenApi(_Api):
 
 class SuppressionsApi(_Api):
     class Input(PhoneInput):
+        class Meta:
+            ref_name = "SuppressionsInput"
+
         reason = serializers.ChoiceField(
             choices=[SuppressionReason.OPT_OUT, SuppressionReason.OBJECTION, SuppressionReason.CLIENT_REQUEST],
             default=SuppressionReason.OPT_OUT,

@@ -240,6 +240,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Campaigns, contact lists and results for NextSupport clients.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "ContactListPurposeEnum": "consumers.models.ContactList.Purpose",
+        "ConsentPurposeEnum": "consumers.models.ConsentRecord.Purpose",
+    },
 }
 
 # --- Security defaults (tightened further in production) ---------------------
