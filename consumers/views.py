@@ -453,15 +453,16 @@ def consumer_under_16(request, consumer_id):
 
 @organisation_view(capability=Capability.VIEW)
 def suppressions(request):
-    add_form, check_form, checked = SuppressionForm(), PhoneCheckForm(), None
+    # Prefixed: two phone fields on one page must not share an id.
+    add_form, check_form, checked = SuppressionForm(prefix="add"), PhoneCheckForm(prefix="check"), None
     action = request.POST.get("action") if request.method == "POST" else None
     if action == "add":
         if not _can(request, Capability.MANAGE_CONTACTS):
             raise PermissionDenied("Your role does not allow adding numbers.")
-        add_form = SuppressionForm(request.POST)
+        add_form = SuppressionForm(request.POST, prefix="add")
         if add_form.is_valid():
             services.suppression_add(
-                phone=add_form.cleaned_data["phone"],
+                phone=add_form.cleaned_data["phone"],  # already E.164
                 organisation=request.organisation,
                 reason=add_form.cleaned_data["reason"],
                 source=SuppressionSource.CLIENT_REQUEST,
@@ -471,7 +472,7 @@ def suppressions(request):
             messages.success(request, "The number is on your do-not-call list: it will not be imported or called.")
             return redirect("consumers:suppressions", request.organisation.pk)
     elif action == "check":
-        check_form = PhoneCheckForm(request.POST)
+        check_form = PhoneCheckForm(request.POST, prefix="check")
         if check_form.is_valid():
             checked = selectors.is_suppressed(organisation=request.organisation, phone=check_form.cleaned_data["phone"])
     counts = selectors.suppression_counts(request.organisation)

@@ -52,6 +52,17 @@ def normalise_phone(raw: str, region: str | None = None) -> str:
     return e164
 
 
+def display_phone(e164: str) -> str:
+    """How people write a stored number: "07911 123456" at home, "+33 1 23 45 67 89" abroad."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    home = phonenumbers.region_code_for_number(number) == settings.PHONE_DEFAULT_REGION
+    style = phonenumbers.PhoneNumberFormat.NATIONAL if home else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(number, style)
+
+
 def normalise_email(raw: str) -> str:
     """Return the address trimmed and lower-cased: one mailbox, one spelling."""
     text = (raw or "").strip()

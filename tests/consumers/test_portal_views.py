@@ -92,7 +92,7 @@ def test_a_viewer_may_look_but_not_change_anything(client, organisation, importe
         assert client.get(reverse(name, args=args)).status_code == 403, name
     assert client.post(reverse("consumers:consumer-restriction", args=[org, consumer.pk])).status_code == 403
     response = client.post(
-        reverse("consumers:suppressions", args=[org]), {"action": "add", "phone": "07911 123456", "reason": "opt_out"}
+        reverse("consumers:suppressions", args=[org]), {"action": "add", "add-phone": "07911 123456", "add-reason": "opt_out"}
     )
     assert response.status_code == 403
     assert not Suppression.objects.exists()
@@ -279,10 +279,10 @@ def test_a_consumer_found_to_be_under_16_is_deleted_from_the_portal(owner_client
 
 def test_the_do_not_call_page_adds_and_checks_numbers(owner_client, organisation):
     url = reverse("consumers:suppressions", args=[organisation.pk])
-    owner_client.post(url, {"action": "add", "phone": "07911 123456", "reason": "opt_out"})
-    html = owner_client.post(url, {"action": "check", "phone": "+447911123456"}).content.decode()
+    owner_client.post(url, {"action": "add", "add-phone": "07911 123456", "add-reason": "opt_out"})
+    html = owner_client.post(url, {"action": "check", "check-phone": "+447911123456"}).content.decode()
     assert "This number will not be imported or called." in html
-    html = owner_client.post(url, {"action": "check", "phone": "07412 345678"}).content.decode()
+    html = owner_client.post(url, {"action": "check", "check-phone": "07412 345678"}).content.decode()
     assert "This number is not on the do-not-call list." in html
 
 
