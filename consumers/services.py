@@ -342,7 +342,12 @@ def contact_list_delete(*, contact_list: ContactList, by, request=None) -> int:
             pk=contact_list.pk
         )
     )
-    deleted = Consumer.objects.filter(pk__in=only_here.values("pk")).delete()[1].get(Consumer._meta.label, 0)
+    ids = list(only_here.values_list("pk", flat=True))
+    deleted = 0
+    for start in range(0, len(ids), 2000):
+        # only("pk"): the deletion collector would otherwise load, and decrypt, every record.
+        batch = Consumer.objects.filter(pk__in=ids[start : start + 2000]).only("pk")
+        deleted += batch.delete()[1].get(Consumer._meta.label, 0)
     for job in contact_list.import_jobs.exclude(file=""):
         job.file.delete(save=False)
     audit.record(
