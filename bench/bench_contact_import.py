@@ -27,12 +27,12 @@ import sys
 import tempfile
 from pathlib import Path
 from unittest import mock
-from urllib.parse import quote
 
 from django.conf import settings
 from django.core.files import File
 from django.db import connection
 
+from bench.import_worker import database_url
 from bench.util import table
 from nextsupport.fields import digest
 from nextsupport.identifiers import InvalidPhoneNumber, normalise_phone
@@ -170,17 +170,12 @@ def generate(path: Path, rows: int, seed: int = 2026) -> list[str]:
     return numbers
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "") + (":" + quote(db["PASSWORD"]) if db["PASSWORD"] else "")
-    host = db["HOST"] or "localhost"
-    if host.startswith("/"):
-        return f"postgresql://{credentials}@/{db['NAME']}?host={quote(host)}&port={db['PORT'] or 5432}"
-    return f"postgresql://{credentials}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def _child(*args) -> dict:
-    env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "nextsupport.settings.test"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(connection.settings_dict),
+        "DJANGO_SETTINGS_MODULE": "nextsupport.settings.test",
+    }
     done = subprocess.run(  # noqa: S603 (our own interpreter and module)
         [sys.executable, "-m", "bench.import_worker", *map(str, args)],
         cwd=ROOT,

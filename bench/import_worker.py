@@ -15,9 +15,20 @@ import resource
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nextsupport.settings.test")
+
+
+def database_url(settings_dict: dict) -> str:
+    """A DATABASE_URL for a child process that must use this process's (test) database.
+
+    The server, user and options are the ones this process was started with
+    (a TCP address, or the socket directory of the embedded PostgreSQL); only
+    the database name differs, since the test runner made its own.
+    """
+    return urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/" + quote(settings_dict["NAME"])))
 
 
 def _rss_mb() -> float:

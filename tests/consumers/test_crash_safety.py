@@ -7,13 +7,13 @@ import sys
 import time
 from pathlib import Path
 from unittest import mock
-from urllib.parse import quote
 
 import psycopg
 import pytest
 from django.conf import settings
 from django.db import connection
 
+from bench.import_worker import database_url
 from consumers import importer, services, tasks
 from consumers.models import Consumer, ImportJob, ImportProblem, ListMembership
 from consumers.rows import suggest_mapping
@@ -107,10 +107,7 @@ def test_a_finished_job_run_again_does_nothing(service_list, owner):
 
 def test_a_second_worker_stays_out_while_the_first_holds_the_job(service_list, owner):
     job = queued(service_list, owner, csv_bytes(["Phone"], ["07911 123456"]))
-    db = connection.settings_dict
-    with psycopg.connect(
-        dbname=db["NAME"], user=db["USER"], password=db["PASSWORD"] or None, host=db["HOST"], port=db["PORT"], autocommit=True
-    ) as other_worker:
+    with psycopg.connect(database_url(connection.settings_dict), autocommit=True) as other_worker:
         other_worker.execute("SELECT pg_advisory_lock(%s, %s)", [importer._LOCK_CLASS, job.pk])
 
         assert services.import_job_run(job_id=job.pk) == "busy"
@@ -165,12 +162,6 @@ def test_the_sweep_requeues_imports_whose_worker_vanished_and_discards_abandoned
     assert ImportJob.objects.filter(pk=fresh.pk).exists()
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    password = f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
-    return f"postgresql://{quote(db['USER'])}{password}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_process_killed_mid_import_is_resumed_without_loss_or_duplicates(
     organisation, owner, other_organisation, outsider
@@ -180,7 +171,7 @@ def test_a_worker_process_killed_mid_import_is_resumed_without_loss_or_duplicate
     job = queued(make_list(organisation, owner), owner, data)
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(connection.settings_dict),
         "CONTACT_IMPORT_CHUNK_ROWS": "250",
         "DJANGO_SETTINGS_MODULE": "nextsupport.settings.test",
     }
