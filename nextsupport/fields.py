@@ -12,6 +12,14 @@ attribute is always computed from the current value of its source field, so
 save(), bulk_create() and bulk_update() (naming both fields) never write an
 index that disagrees with its value. `QuerySet.update()` does not go through
 the instance: never use it on an indexed field.
+
+A record that must outlive the value itself (an opt-out, a suppression entry)
+keeps only the index, with no source field:
+
+    class Suppression(models.Model):
+        phone_index = BlindIndexField(purpose="phone")
+
+    Suppression.objects.create(phone_index=digest("phone", "07911 123456"))
 """
 
 import datetime
@@ -22,6 +30,7 @@ from django.core import checks
 from django.core.exceptions import FieldError, ValidationError
 from django.db import models
 from django.db.models.lookups import Exact
+from django.db.models.query_utils import DeferredAttribute
 
 from . import crypto
 from .identifiers import normalise_email, normalise_phone
@@ -221,13 +230,16 @@ _STALE = object()
 
 
 class BlindIndexField(models.BinaryField):
-    """HMAC-SHA256 of the normalised value of an encrypted field, for exact lookups."""
+    """HMAC-SHA256 of the normalised value of an encrypted field, for exact lookups.
 
-    descriptor_class = _BlindIndexAttribute
+    With `source`, the index always follows that encrypted field. Without one
+    (`purpose` required), it is a stand-alone index: the value it was computed
+    from is not stored anywhere, and only `digest(purpose, raw)` may be assigned.
+    """
 
     description = "Blind index (HMAC-SHA256) of an encrypted field"
 
-    def __init__(self, *args, source: str, purpose: str | None = None, **kwargs):
+    def __init__(self, *args, source: str | None = None, purpose: str | None = None, **kwargs):
         self.source = source
         self.purpose = purpose
         kwargs.setdefault("max_length", 32)
@@ -235,15 +247,22 @@ class BlindIndexField(models.BinaryField):
         kwargs.setdefault("db_index", True)
         super().__init__(*args, **kwargs)
 
+    @property
+    def descriptor_class(self):
+        return _BlindIndexAttribute if self.source else DeferredAttribute
+
     def deconstruct(self):
         name, path, args, kwargs = super().deconstruct()
-        kwargs["source"] = self.source
+        if self.source:
+            kwargs["source"] = self.source
         if self.purpose:
             kwargs["purpose"] = self.purpose
         return name, path, args, kwargs
 
     def index_purpose(self) -> str:
-        return self.purpose or self.model._meta.get_field(self.source).index_purpose or "text"
+        if self.purpose:
+            return self.purpose
+        return self.model._meta.get_field(self.source).index_purpose or "text"
 
     def digest(self, raw: str) -> bytes:
         return digest(self.index_purpose(), raw)
@@ -258,11 +277,28 @@ class BlindIndexField(models.BinaryField):
             # validation refuses it, loudly, at save time.
             return None
 
+    def get_db_prep_value(self, value, connection, prepared=False):
+        # A stand-alone index must never receive the value it stands for: a
+        # phone number written here would be a plaintext personal column.
+        if value is not None and (not isinstance(value, bytes | bytearray | memoryview) or len(value) != 32):
+            raise ValueError(f"{self.model._meta.label}.{self.name} takes a 32-byte digest(...), not a raw value.")
+        return super().get_db_prep_value(value, connection, prepared)
+
     def from_db_value(self, value, expression, connection):
         return None if value is None else bytes(value)
 
     def check(self, **kwargs):
         errors = super().check(**kwargs)
+        if self.source is None:
+            if self.purpose not in _INDEX_NORMALISERS:
+                errors.append(
+                    checks.Error(
+                        f"A stand-alone blind index needs purpose= one of {sorted(_INDEX_NORMALISERS)}.",
+                        obj=self,
+                        id="nextsupport.E012",
+                    )
+                )
+            return errors
         try:
             source = self.model._meta.get_field(self.source)
         except Exception:

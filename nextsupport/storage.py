@@ -28,6 +28,9 @@ def _s3(bucket: str, *, endpoint_url: str | None, region: str, kms_key_id: str, 
             "querystring_expire": url_expiry,
             # Never overwrite: two uploads with one name keep both files.
             "file_overwrite": False,
+            # Reading an object spools it to a temporary file past this size
+            # (the default, 0, keeps a whole multi-gigabyte upload in memory).
+            "max_memory_size": 8 * 1024 * 1024,
         },
     }
 

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import urls as accounts_urls
+from consumers.urls import public_urlpatterns as consumers_public
 
 from . import views
 
@@ -17,4 +18,7 @@ urlpatterns = [
     path("api/v1/", include((accounts_urls.api_urlpatterns, "accounts-api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    *consumers_public,
+    path("app/o/<int:org_id>/", include("consumers.urls", namespace="consumers")),
+    path("api/v1/orgs/<int:org_id>/", include("consumers.api_urls", namespace="consumers-api")),
 ]

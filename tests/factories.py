@@ -6,6 +6,16 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import APIKey, Invitation, Membership, Organisation, PolicyAcceptance, Role, User
+from consumers.models import (
+    ConsentRecord,
+    Consumer,
+    ContactList,
+    ImportJob,
+    Suppression,
+    SuppressionReason,
+    SuppressionSource,
+)
+from nextsupport.fields import digest
 from nextsupport.selectors import current_policy
 
 PASSWORD = "correct-horse-battery-staple-42"
@@ -94,3 +104,64 @@ class APIKeyFactory(DjangoModelFactory):
         key = super()._create(model_class, *args, **kwargs)
         key.raw_key = raw
         return key
+
+
+# --- consumers: one row of each kind, so the outsider walk has a victim row to aim at ---
+
+
+class ContactListFactory(DjangoModelFactory):
+    class Meta:
+        model = ContactList
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Customer list {n}")
+    purpose = ContactList.Purpose.SERVICE
+
+
+class ConsumerFactory(DjangoModelFactory):
+    class Meta:
+        model = Consumer
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    # The organisation's name in the person's name: a page that shows another
+    # client's consumer shows the marker the walk looks for.
+    name = factory.LazyAttribute(lambda o: f"Customer of {o.organisation.legal_name}")
+    phone = factory.Sequence(lambda n: f"+4479111{n % 100000:05d}")
+    email = factory.Sequence(lambda n: f"consumer{n}@home.example")
+
+
+class ImportJobFactory(DjangoModelFactory):
+    class Meta:
+        model = ImportJob
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    contact_list = factory.SubFactory(ContactListFactory, organisation=factory.SelfAttribute("..organisation"))
+    original_filename = "customers.csv"
+    size_bytes = 120
+    encoding = "utf-8"
+    delimiter = ","
+    columns = ["name", "phone"]
+
+
+class ConsentRecordFactory(DjangoModelFactory):
+    class Meta:
+        model = ConsentRecord
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    consumer = factory.SubFactory(ConsumerFactory, organisation=factory.SelfAttribute("..organisation"))
+    phone_index = factory.LazyAttribute(lambda o: digest("phone", o.consumer.phone))
+    purpose = ConsentRecord.Purpose.MARKETING_CALLS
+    action = ConsentRecord.Action.GIVEN
+    method = ConsentRecord.Method.WEB_FORM
+    occurred_at = factory.LazyFunction(timezone.now)
+    wording = "Yes, call me about offers."
+
+
+class SuppressionFactory(DjangoModelFactory):
+    class Meta:
+        model = Suppression
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    phone_index = factory.Sequence(lambda n: digest("phone", f"+4479112{n % 100000:05d}"))
+    reason = SuppressionReason.OPT_OUT
+    source = SuppressionSource.CLIENT_REQUEST

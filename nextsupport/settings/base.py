@@ -259,7 +259,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": "nextsupport.tasks.verify_audit_chain",
         "schedule": timedelta(hours=6),
     },
+    "sweep-contact-imports": {
+        "task": "consumers.tasks.sweep_imports",
+        "schedule": timedelta(minutes=5),
+    },
 }
+
+# --- Contact-list imports -----------------------------------------------------
+
+CONTACT_IMPORT_MAX_BYTES = env.int("CONTACT_IMPORT_MAX_BYTES", default=100 * 1000 * 1000)
+# Rows per transaction: each chunk commits with its checkpoint. Memory per
+# chunk is a few MB; larger chunks mean fewer commits (each one an fsync).
+CONTACT_IMPORT_CHUNK_ROWS = env.int("CONTACT_IMPORT_CHUNK_ROWS", default=10_000)
+# Seconds one task may spend before handing over to a fresh task (well inside
+# the soft time limit above, so a huge file never gets killed mid-chunk).
+CONTACT_IMPORT_TIME_BUDGET = env.int("CONTACT_IMPORT_TIME_BUDGET", default=20 * 60)
+CONTACT_IMPORT_MAX_ATTEMPTS = 8
+# An import whose worker has not checked in for this long is handed to another.
+CONTACT_IMPORT_STALL_AFTER = timedelta(minutes=10)
 
 # --- Cache ------------------------------------------------------------------
 
@@ -295,6 +312,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "ContactListPurposeEnum": "consumers.models.ContactList.Purpose",
+        "ConsentPurposeEnum": "consumers.models.ConsentRecord.Purpose",
+    },
 }
 
 # --- Security defaults (tightened further in production) ---------------------

@@ -7,7 +7,10 @@ the outsider organisation's API key for API routes. It returns every
 response that is not a plain refusal:
 
 - a route naming the victim organisation, or any object of the victim's,
-  must answer 404 (or 405 for a method the route does not take);
+  must answer 404 (or 405 for a method the route does not take), or exactly
+  what it answers for an id that exists nowhere (a 403 the outsider gets for
+  lacking a capability in their own organisation, whatever the id, tells
+  them nothing about the victim);
 - a route without parameters must not show any of the victim's data;
 - afterwards, no row belonging to the victim may have changed.
 """
@@ -137,20 +140,32 @@ def _candidates(converter: str, name: str, victim: Victim, own_org_id: int) -> l
     return [*victim.tokens, "x"]  # str, slug, path
 
 
+_ABSENT = {"int": 2_000_000_000, "uuid": "00000000-0000-4000-8000-000000000000"}
+
+
+def _fill(route: str, values) -> str:
+    url = route
+    for value in values:
+        url = _CONVERTER.sub(str(value), url, count=1)
+    return "/" + url
+
+
 def urls_for(route: str, victim: Victim, own_org_id: int, limit: int = 400):
-    """(url, names a victim value) for every filling of the route's parameters."""
+    """(url, names a victim value, the same url with every victim value replaced
+    by one that exists nowhere) for every filling of the route's parameters."""
     params = _CONVERTER.findall(route)
     if not params:
-        yield "/" + route, False
+        yield "/" + route, False, None
         return
     choices = [_candidates(conv, name, victim, own_org_id) for conv, name in params]
     for combo in itertools.islice(itertools.product(*choices), limit):
-        url = route
-        for value in combo:
-            url = _CONVERTER.sub(str(value), url, count=1)
-        names_victim = any(value != own_org_id or name != "org_id" for (_, name), value in zip(params, combo, strict=True))
-        if names_victim:
-            yield "/" + url, True
+        victim_values = [not (name == "org_id" and value == own_org_id) for (_, name), value in zip(params, combo, strict=True)]
+        if any(victim_values):
+            absent = [
+                _ABSENT.get(conv, "absent-token") if is_victim else value
+                for (conv, _), value, is_victim in zip(params, combo, victim_values, strict=True)
+            ]
+            yield _fill(route, combo), True, _fill(route, absent)
 
 
 def walk(session_client, api_client, victim: Victim, own_org_id: int) -> list[Leak]:
@@ -158,19 +173,27 @@ def walk(session_client, api_client, victim: Victim, own_org_id: int) -> list[Le
     for route in client_routes():
         is_api = route.startswith("api/")
         methods = ["get", "post", "put", "patch", "delete"] if is_api else ["get", "post"]
-        for url, names_victim in urls_for(route, victim, own_org_id):
+        for url, names_victim, absent_url in urls_for(route, victim, own_org_id):
             for client in (session_client, api_client) if is_api else (session_client,):
                 for method in methods:
                     response = getattr(client, method)(url)
-                    leak = _judge(method, url, response, names_victim, victim)
+                    leak = _judge(client, method, url, response, names_victim, absent_url, victim)
                     if leak:
                         leaks.append(leak)
     return leaks
 
 
-def _judge(method, url, response, names_victim, victim) -> Leak | None:
+def _status(client, method, url) -> int | None:
+    """The status a request gets, or None when the view crashes on it."""
+    try:
+        return getattr(client, method)(url).status_code
+    except Exception:
+        return None
+
+
+def _judge(client, method, url, response, names_victim, absent_url, victim) -> Leak | None:
     status = response.status_code
-    if names_victim and status not in REFUSED:
+    if names_victim and status not in REFUSED and _status(client, method, absent_url) != status:
         return Leak(method.upper(), url, status, "a URL naming the victim's data was not refused with 404")
     body = b"".join(response.streaming_content) if response.streaming else response.content
     text = body.decode(errors="replace")

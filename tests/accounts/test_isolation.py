@@ -94,5 +94,6 @@ def test_the_walk_catches_a_route_that_leaks(victim, outsider_clients, other_org
     ]
 
     assert any(leak.url == f"/app/o/{victim.organisation.pk}/leaky/" and leak.status == 200 for leak in leaks)
-    assert any("/demote/" in leak.url for leak in leaks)
-    assert isolation.snapshot(victim.organisation) != before  # and the snapshot notices the change
+    # The demote route answers alike for every id, so its status proves nothing;
+    # the change it makes to the victim's row is what gives it away.
+    assert isolation.snapshot(victim.organisation) != before

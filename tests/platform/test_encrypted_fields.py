@@ -144,3 +144,35 @@ def test_bulk_update_writes_matching_indexes(db):
     Person.objects.bulk_update(loaded, ["phone", "phone_index"])
 
     assert Person.objects.get(phone_index__matches="07911 223450").pk == people[0].pk
+
+
+def test_a_stand_alone_blind_index_takes_only_a_digest(db):
+    from consumers.models import PlatformSuppression
+    from nextsupport.fields import digest
+
+    entry = PlatformSuppression.objects.create(
+        phone_index=digest("phone", "07911 123456"), reason="opt_out", source="web_opt_out"
+    )
+
+    assert PlatformSuppression.objects.get(phone_index__matches="+44 7911 123456") == entry
+    with pytest.raises(ValueError, match="takes a 32-byte digest"):
+        PlatformSuppression.objects.create(phone_index="07911 123456", reason="opt_out", source="web_opt_out")
+
+
+def test_a_stand_alone_blind_index_must_name_its_purpose():
+    from django.db import models
+    from django.test.utils import isolate_apps
+
+    from nextsupport.fields import BlindIndexField
+
+    with isolate_apps("tests.testapp"):
+
+        class Orphan(models.Model):
+            phone_index = BlindIndexField()
+
+            class Meta:
+                app_label = "testapp"
+
+        errors = Orphan._meta.get_field("phone_index").check()
+
+    assert [e.id for e in errors] == ["nextsupport.E012"]

@@ -1,0 +1,343 @@
+"""What an import keeps from each row, and how every value is checked.
+
+Only the fields below can be imported (P10). Every other column is dropped
+and the client is told which; columns whose names suggest special-category
+data (health, religion, ethnicity...) are dropped too and may not be mapped.
+A row with any invalid value is rejected whole, with the row number, the
+column and the reason, so the client can fix the file and import it again
+(re-imports update, never duplicate).
+"""
+
+import datetime
+import re
+import zoneinfo
+from dataclasses import dataclass
+from functools import cache
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from nextsupport.fields import digest
+from nextsupport.identifiers import InvalidEmail, InvalidPhoneNumber, normalise_phone
+
+from .selectors import is_under_16
+
+
+class Target(models.TextChoices):
+    PHONE = "phone", "Phone number"
+    NAME = "name", "Full name"
+    FIRST_NAME = "first_name", "First name"
+    LAST_NAME = "last_name", "Last name"
+    EMAIL = "email", "E-mail address"
+    DATE_OF_BIRTH = "date_of_birth", "Date of birth"
+    POSTCODE = "postcode", "Postcode"
+    TIMEZONE = "timezone", "Time zone"
+    CONSENT_GIVEN_AT = "consent_given_at", "Consent date (marketing lists)"
+    CONSENT_REFERENCE = "consent_reference", "Consent reference (marketing lists)"
+
+
+CONSENT_TARGETS = {Target.CONSENT_GIVEN_AT, Target.CONSENT_REFERENCE}
+
+# Header spellings seen in CRM and spreadsheet exports, after _simplify().
+_SPELLINGS = {
+    Target.PHONE: {
+        "phone",
+        "phone number",
+        "telephone",
+        "telephone number",
+        "tel",
+        "mobile",
+        "mobile number",
+        "mobile phone",
+        "contact number",
+        "cell",
+        "cell phone",
+        "msisdn",
+        "landline",
+        "number",
+        "phone no",
+    },
+    Target.NAME: {"name", "full name", "contact name", "customer name", "contact"},
+    Target.FIRST_NAME: {"first name", "firstname", "forename", "given name"},
+    Target.LAST_NAME: {"last name", "lastname", "surname", "family name"},
+    Target.EMAIL: {"email", "e mail", "email address", "e mail address", "mail"},
+    Target.DATE_OF_BIRTH: {"date of birth", "dob", "birth date", "birthdate", "birthday", "born"},
+    Target.POSTCODE: {"postcode", "post code", "postal code", "zip", "zip code"},
+    Target.TIMEZONE: {"timezone", "time zone", "tz"},
+    Target.CONSENT_GIVEN_AT: {
+        "consent date",
+        "consent given",
+        "consent given at",
+        "consented at",
+        "consent",
+        "opt in date",
+        "optin date",
+        "marketing consent date",
+    },
+    Target.CONSENT_REFERENCE: {"consent reference", "consent ref", "consent source", "consent id", "crm id", "record id"},
+}
+
+# Names that suggest special-category data (UK GDPR art. 9) or criminal records (art. 10).
+_SPECIAL_CATEGORY = re.compile(
+    r"\b(health|medical|medication|diagnos\w*|illness|disab\w*|mental|pregnan\w*|religio\w*|faith|beliefs?|"
+    r"ethnic\w*|race|racial|sexual\w*|orientation|sex life|trade union|union member\w*|political\w*|"
+    r"biometric\w*|fingerprints?|genetic\w*|dna|criminal|convictions?|offences?|offenses?)\b"
+)
+
+
+def _simplify(name: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", name.lower()).split())
+
+
+def is_special_category(column: str) -> bool:
+    return bool(_SPECIAL_CATEGORY.search(_simplify(column)))
+
+
+def suggest_mapping(columns: list[str]) -> dict[str, str]:
+    """A first guess at which column holds what, from the header names."""
+    mapping, taken = {}, set()
+    for index, column in enumerate(columns):
+        simple = _simplify(column)
+        if is_special_category(column):
+            continue
+        for target, spellings in _SPELLINGS.items():
+            if target not in taken and simple in spellings:
+                mapping[str(index)] = target.value
+                taken.add(target)
+                break
+    return mapping
+
+
+def mapping_problems(columns: list[str], mapping: dict[str, str], *, marketing: bool) -> list[str]:
+    """Why a column mapping cannot be used (empty when it can)."""
+    problems = []
+    targets = list(mapping.values())
+    for index, target in mapping.items():
+        if not index.isdigit() or int(index) >= len(columns):
+            problems.append(f"Column {index} does not exist in the file.")
+        elif target not in Target.values:
+            problems.append(f"{columns[int(index)]!r} is mapped to {target!r}, which is not a field we import.")
+        elif is_special_category(columns[int(index)]):
+            problems.append(
+                f"{columns[int(index)]!r} looks like special-category data (health, beliefs, ethnicity...); it cannot be imported."
+            )
+    for target in set(targets):
+        if targets.count(target) > 1:
+            problems.append(f"Only one column can be the {Target(target).label.lower()}.")
+    if Target.PHONE not in targets:
+        problems.append("Choose the column that holds the phone number.")
+    if marketing and Target.CONSENT_GIVEN_AT not in targets:
+        problems.append("A marketing list needs the column with the date each person consented to calls (P18).")
+    if not marketing and any(t in CONSENT_TARGETS for t in targets):
+        problems.append("Consent columns apply to marketing lists only; set them to “Don't import”.")
+    return problems
+
+
+def dropped_columns(columns: list[str], mapping: dict[str, str]) -> list[dict]:
+    """Every column that will not be imported, and why (P10)."""
+    return [
+        {"column": name, "reason": "special_category" if is_special_category(name) else "not_needed"}
+        for index, name in enumerate(columns)
+        if str(index) not in mapping
+    ]
+
+
+@dataclass(slots=True)
+class CleanRow:
+    row_number: int
+    phone: str
+    phone_index: bytes
+    name: str | None
+    email: str | None
+    email_index: bytes | None
+    date_of_birth: datetime.date | None
+    postcode: str | None
+    timezone: str | None
+    consent_at: datetime.datetime | None
+    consent_reference: str | None
+
+
+@dataclass(slots=True)
+class Rejection:
+    row_number: int
+    column: str
+    value: str | None  # shown in the error report only when it helps fix the file
+    reason: str
+    minor_phone_index: bytes | None = None  # P48: the number of a person found to be under 16
+
+
+_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
+_TIME = re.compile(r"[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
+_POSTCODE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})|(GIR)(0AA)")
+_SCIENTIFIC = re.compile(r"\d(\.\d+)?E\+?\d+", re.IGNORECASE)
+_DATE_HELP = "use DD/MM/YYYY or YYYY-MM-DD"
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+class RowCleaner:
+    """Turns one CSV record into a CleanRow, or the Rejection that says why it cannot be kept."""
+
+    def __init__(self, columns: list[str], mapping: dict[str, str], *, marketing: bool, today: datetime.date | None = None):
+        self.columns = columns
+        self.width = len(columns)
+        self.marketing = marketing
+        self.today = today or timezone.localdate()
+        self.at = {target: int(index) for index, target in mapping.items()}
+        self.zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+        self.now = timezone.now()
+
+    def _cell(self, cells: list[str], target: str) -> str:
+        index = self.at.get(target)
+        if index is None or index >= len(cells):
+            return ""
+        return cells[index].strip()
+
+    def _column(self, target: str) -> str:
+        return self.columns[self.at[target]]
+
+    def clean(self, row_number: int, cells: list[str]) -> CleanRow | Rejection:
+        if len(cells) > self.width and any(c.strip() for c in cells[self.width :]):
+            return Rejection(
+                row_number,
+                "",
+                None,
+                f"The row has {len(cells)} values but the header has {self.width} columns: check for a stray delimiter or quote.",
+            )
+        phone, problem = self._phone(self._cell(cells, Target.PHONE))
+        if problem:
+            return Rejection(row_number, self._column(Target.PHONE), *problem)
+        phone_index = digest("phone", phone)
+        dob = None
+        if Target.DATE_OF_BIRTH in self.at:
+            raw = self._cell(cells, Target.DATE_OF_BIRTH)
+            dob, problem = self._date_of_birth(raw)
+            if problem:
+                return Rejection(row_number, self._column(Target.DATE_OF_BIRTH), raw, problem)
+            if is_under_16(dob, today=self.today):
+                # Counted, never stored: not even the value goes in the report.
+                return Rejection(
+                    row_number,
+                    self._column(Target.DATE_OF_BIRTH),
+                    None,
+                    "Under 16: we never hold data of people under 16 (P48). The row was not imported.",
+                    minor_phone_index=phone_index,
+                )
+        return self._rest(row_number, cells, phone, phone_index, dob)
+
+    def _rest(self, row_number, cells, phone, phone_index, dob) -> CleanRow | Rejection:
+        name, problem = self._name(cells)
+        if problem:
+            return Rejection(row_number, problem[0], None, problem[1])
+        email = email_index = None
+        raw = self._cell(cells, Target.EMAIL)
+        if raw:
+            try:
+                email_index = digest("email", raw)  # normalises, and so validates
+                email = raw
+            except InvalidEmail:
+                return Rejection(row_number, self._column(Target.EMAIL), raw, "Not a valid e-mail address.")
+        postcode = None
+        raw = self._cell(cells, Target.POSTCODE)
+        if raw:
+            match = _POSTCODE.fullmatch(raw.upper().replace(" ", ""))
+            if not match:
+                return Rejection(row_number, self._column(Target.POSTCODE), raw, "Not a UK postcode.")
+            postcode = " ".join(part for part in match.groups() if part)
+        zone = self._cell(cells, Target.TIMEZONE) or None
+        if zone and zone not in _timezones():
+            return Rejection(row_number, self._column(Target.TIMEZONE), zone, "Not a time zone name such as Europe/London.")
+        consent_at = None
+        if self.marketing:
+            raw = self._cell(cells, Target.CONSENT_GIVEN_AT)
+            consent_at, problem = self._consent_at(raw)
+            if problem:
+                return Rejection(row_number, self._column(Target.CONSENT_GIVEN_AT), raw or None, problem)
+        reference = self._cell(cells, Target.CONSENT_REFERENCE) or None
+        if reference and len(reference) > 200:
+            return Rejection(row_number, self._column(Target.CONSENT_REFERENCE), None, "Longer than 200 characters.")
+        return CleanRow(row_number, phone, phone_index, name, email, email_index, dob, postcode, zone, consent_at, reference)
+
+    def _phone(self, raw: str) -> tuple[str | None, tuple | None]:
+        if not raw:
+            return None, (None, "No phone number.")
+        try:
+            return normalise_phone(raw.removeprefix("'")), None
+        except InvalidPhoneNumber as exc:
+            reason = exc.messages[0]
+            if _SCIENTIFIC.fullmatch(raw):
+                reason += " The spreadsheet turned it into a formula number: format the column as text and export again."
+            return None, (raw, reason)
+
+    def _name(self, cells) -> tuple[str | None, tuple | None]:
+        name = self._cell(cells, Target.NAME)
+        if not name:
+            name = " ".join(p for p in (self._cell(cells, Target.FIRST_NAME), self._cell(cells, Target.LAST_NAME)) if p)
+        if len(name) > 200:
+            column = self._column(Target.NAME) if Target.NAME in self.at else "Name"
+            return None, (column, "The name is longer than 200 characters.")
+        return name or None, None
+
+    def _date_of_birth(self, raw: str) -> tuple[datetime.date | None, str | None]:
+        if not raw:
+            return None, None
+        date, _ = _parse_date(raw)
+        if date is None:
+            return None, f"Not a date: {_DATE_HELP}."
+        if date > self.today:
+            return None, "The date of birth is in the future."
+        if date.year < 1900:
+            return None, "The date of birth is before 1900."
+        return date, None
+
+    def _consent_at(self, raw: str) -> tuple[datetime.datetime | None, str | None]:
+        if not raw:
+            return None, "No consent date: every row of a marketing list needs the date the person consented (P18)."
+        date, time = _parse_date(raw)
+        if date is None:
+            return None, f"Not a date: {_DATE_HELP}, optionally with a time (HH:MM)."
+        moment = self._with_time(date, time)
+        if moment is None:
+            return None, "Not a valid time of day."
+        if moment > self.now:
+            return None, "The consent date is in the future."
+        return moment, None
+
+    def _with_time(self, date: datetime.date, time: re.Match | None) -> datetime.datetime | None:
+        if not time:
+            return datetime.datetime.combine(date, datetime.time(), tzinfo=self.zone)
+        hour, minute, second, offset = time.groups()
+        try:
+            naive = datetime.datetime.combine(date, datetime.time(int(hour), int(minute), int(second or 0)))
+        except ValueError:
+            return None
+        if offset is None:
+            return naive.replace(tzinfo=self.zone)
+        offset = "+00:00" if offset == "Z" else offset
+        return datetime.datetime.fromisoformat(naive.isoformat() + offset)
+
+
+def _parse_date(raw: str) -> tuple[datetime.date | None, re.Match | None]:
+    """YYYY-MM-DD, or the UK day-first DD/MM/YYYY (also with - or .), optionally followed by a time.
+
+    Never the ambiguous two-digit year, and never US month-first order.
+    """
+    match = _DATE.match(raw)
+    if not match:
+        return None, None
+    time = None
+    if match.end() < len(raw):
+        time = _TIME.fullmatch(raw, match.end())
+        if time is None:
+            return None, None
+    year, month, day, day2, month2, year2 = match.groups()
+    try:
+        if year:
+            return datetime.date(int(year), int(month), int(day)), time
+        return datetime.date(int(year2), int(month2), int(day2)), time
+    except ValueError:
+        return None, None

@@ -1,0 +1,254 @@
+"""Reads of consumer data, and the compliance rules the pre-call gate and the importer share.
+
+Each rule lives in exactly one function here; the importer, the portal, the
+API and the campaigns app's pre-call gate all call it, so a rule cannot be
+enforced in one path and forgotten in another:
+
+    is_under_16(date_of_birth)                      P48  children are never held
+    suppressed_among(indexes, organisation=...)     P40  opt-outs, per client and platform-wide
+    registered_among(indexes)                       P49  numbers on the current TPS/CTPS files
+    screening_is_current(contact_list)              P49  marketing lists screened within 28 days
+    has_valid_consent(consumer=..., purpose=...)    P18/P41  latest ledger entry is "given"
+    processing_stopped(consumer)                    P38/P40  restricted or objected
+    list_unusable_reasons(contact_list)             P19  attested, imported, screened
+    call_refusals(consumer=..., contact_list=...)   all of the above for one call (the gate calls this)
+"""
+
+import datetime
+from collections.abc import Iterable
+
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from nextsupport.fields import digest
+from nextsupport.identifiers import normalise_email
+
+from .models import (
+    ConsentRecord,
+    Consumer,
+    ContactList,
+    ImportJob,
+    LawfulBasisAttestation,
+    ListMembership,
+    PlatformSuppression,
+    RegisteredNumber,
+    ScreeningRegister,
+    Suppression,
+)
+
+MINIMUM_AGE = 16
+SCREENING_MAX_AGE = datetime.timedelta(days=28)
+# An AI marketing call is an automated call: PECR wants consent to marketing
+# calls, and to automated ones specifically.
+MARKETING_CONSENT_PURPOSES = (ConsentRecord.Purpose.MARKETING_CALLS, ConsentRecord.Purpose.AUTOMATED_CALLS)
+
+
+# --- Compliance rules -----------------------------------------------------------
+
+
+def is_under_16(date_of_birth: datetime.date | None, *, today: datetime.date | None = None) -> bool:
+    """P48: is a person born on `date_of_birth` younger than 16 today?"""
+    if date_of_birth is None:
+        return False
+    today = today or timezone.localdate()
+    try:
+        sixteenth_birthday = date_of_birth.replace(year=date_of_birth.year + MINIMUM_AGE)
+    except ValueError:  # born on 29 February: the birthday falls on 1 March in other years
+        sixteenth_birthday = datetime.date(date_of_birth.year + MINIMUM_AGE, 3, 1)
+    return today < sixteenth_birthday
+
+
+def suppressed_among(phone_indexes: Iterable[bytes], *, organisation) -> set[bytes]:
+    """P40: which of these numbers (blind indexes) must `organisation` never call.
+
+    A number is suppressed for a client when that client's list holds it, or
+    when the person asked NextSupport itself (the platform-wide list).
+    """
+    indexes = list(phone_indexes)
+    if not indexes:
+        return set()
+    organisation_id = getattr(organisation, "pk", organisation)
+    # One array parameter (= ANY) rather than an IN list of thousands: the
+    # importer asks about a whole chunk of numbers at once.
+    own, platform = Suppression._meta.db_table, PlatformSuppression._meta.db_table
+    return _indexes_found(
+        f"SELECT phone_index FROM {own} WHERE organisation_id = %s AND phone_index = ANY(%s) "  # noqa: S608
+        f"UNION SELECT phone_index FROM {platform} WHERE phone_index = ANY(%s)",
+        [organisation_id, indexes, indexes],
+    )
+
+
+def _indexes_found(sql: str, params: list) -> set[bytes]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {bytes(row[0]) for row in cursor.fetchall()}
+
+
+def is_suppressed(*, organisation, phone: str | None = None, phone_index: bytes | None = None) -> bool:
+    index = phone_index if phone_index is not None else digest("phone", phone)
+    return bool(suppressed_among([index], organisation=organisation))
+
+
+def current_registers() -> dict[str, ScreeningRegister]:
+    return {r.kind: r for r in ScreeningRegister.objects.filter(status=ScreeningRegister.Status.CURRENT)}
+
+
+def registered_among(phone_indexes: Iterable[bytes]) -> set[bytes]:
+    """P49: which of these numbers are on the current TPS or CTPS register file."""
+    indexes = list(phone_indexes)
+    if not indexes:
+        return set()
+    numbers, registers = RegisteredNumber._meta.db_table, ScreeningRegister._meta.db_table
+    return _indexes_found(
+        f"SELECT n.phone_index FROM {numbers} n JOIN {registers} r ON r.id = n.register_id "  # noqa: S608
+        "WHERE r.status = %s AND n.phone_index = ANY(%s)",
+        [ScreeningRegister.Status.CURRENT, indexes],
+    )
+
+
+def missing_registers() -> list[str]:
+    """The register kinds with no file loaded: screening is impossible until they are."""
+    loaded = current_registers()
+    return [kind.label for kind in ScreeningRegister.Kind if kind not in loaded]
+
+
+def screening_is_current(contact_list: ContactList, *, now: datetime.datetime | None = None) -> bool:
+    """P49: a marketing list may be called only if screened against TPS/CTPS data at most 28 days old.
+
+    Both the screening and the register file it used must be that recent: a
+    list screened today against a two-month-old file is two months stale.
+    Lists for customer-service calls are not marketing and need no screening.
+    """
+    if not contact_list.is_marketing:
+        return True
+    if contact_list.screened_at is None or contact_list.screened_register_date is None:
+        return False
+    now = now or timezone.now()
+    oldest_allowed = now - SCREENING_MAX_AGE
+    return contact_list.screened_at >= oldest_allowed and contact_list.screened_register_date >= timezone.localdate(
+        oldest_allowed
+    )
+
+
+def has_valid_consent(*, consumer: Consumer, purpose: str, at: datetime.datetime | None = None) -> bool:
+    """P18/P41: the latest ledger entry for this client, person and purpose is a consent, not a withdrawal."""
+    at = at or timezone.now()
+    latest = (
+        ConsentRecord.objects.filter(
+            organisation_id=consumer.organisation_id, consumer_id=consumer.pk, purpose=purpose, occurred_at__lte=at
+        )
+        .order_by("-occurred_at", "-id")
+        .values_list("action", flat=True)
+        .first()
+    )
+    return latest == ConsentRecord.Action.GIVEN
+
+
+def processing_stopped(consumer: Consumer) -> str | None:
+    """P38/P40: why this consumer must not be processed (called) at all, or None."""
+    if consumer.objected_at:
+        return "The person objected to being called (P40)."
+    if consumer.restricted_at:
+        return "Processing of this person's data is restricted (P38)."
+    return None
+
+
+def current_attestation(contact_list: ContactList) -> LawfulBasisAttestation | None:
+    return contact_list.attestations.select_related("attested_by").order_by("-attested_at", "-id").first()
+
+
+def list_unusable_reasons(contact_list: ContactList, *, now: datetime.datetime | None = None) -> list[str]:
+    """Why a campaign may not use this list yet (empty when it may)."""
+    reasons = []
+    if current_attestation(contact_list) is None:
+        reasons.append("No lawful basis has been attested for this list (P19).")
+    if not contact_list.import_jobs.filter(status=ImportJob.Status.COMPLETED).exists():
+        reasons.append("No import into this list has completed.")
+    if contact_list.is_marketing and not screening_is_current(contact_list, now=now):
+        reasons.append("The list has not been screened against the TPS/CTPS in the last 28 days (P49).")
+    return reasons
+
+
+def call_refusals(*, consumer: Consumer, contact_list: ContactList, now: datetime.datetime | None = None) -> list[str]:
+    """Every reason this consumer may not be called from this list now; empty when the call may go ahead.
+
+    The campaigns app's pre-call gate calls this for every call it places.
+    """
+    now = now or timezone.now()
+    if (
+        consumer.organisation_id != contact_list.organisation_id
+        or not ListMembership.objects.filter(contact_list=contact_list, consumer=consumer).exists()
+    ):
+        # P05: a record is used only for the list (and client) that supplied it.
+        return ["The consumer is not on this list (P05)."]
+    reasons = list_unusable_reasons(contact_list, now=now)
+    stopped = processing_stopped(consumer)
+    if stopped:
+        reasons.append(stopped)
+    if consumer.phone_index in suppressed_among([consumer.phone_index], organisation=consumer.organisation_id):
+        reasons.append("The number is on the do-not-call list (P40).")
+    if contact_list.is_marketing:
+        if consumer.phone_index in registered_among([consumer.phone_index]):
+            reasons.append("The number is registered with the TPS or CTPS (P49).")
+        for purpose in MARKETING_CONSENT_PURPOSES:
+            if not has_valid_consent(consumer=consumer, purpose=purpose, at=now):
+                label = ConsentRecord.Purpose(purpose).label
+                reasons.append(f"No valid consent for {label[0].lower()}{label[1:]} (P18).")
+    return reasons
+
+
+# --- Reads for the portal and API ------------------------------------------------
+
+
+def contact_lists_for(organisation) -> QuerySet[ContactList]:
+    return ContactList.objects.filter(organisation=organisation).annotate(consumer_count=Count("memberships"))
+
+
+def consumer_search(*, organisation, phone: str = "", email: str = "") -> QuerySet[Consumer]:
+    """Consumers of `organisation` with this phone number or e-mail (any spelling), via the blind index."""
+    conditions = Q()
+    if phone:
+        conditions |= Q(phone_index=digest("phone", phone))
+    if email:
+        conditions |= Q(email_index=digest("email", normalise_email(email)))
+    if not conditions:
+        return Consumer.objects.none()
+    return Consumer.objects.filter(conditions, organisation=organisation).order_by("id")
+
+
+def consent_history(consumer: Consumer) -> QuerySet[ConsentRecord]:
+    return ConsentRecord.objects.filter(organisation_id=consumer.organisation_id, consumer_id=consumer.pk).order_by(
+        "-occurred_at", "-id"
+    )
+
+
+def consent_status(consumer: Consumer) -> dict[str, bool]:
+    return {purpose: has_valid_consent(consumer=consumer, purpose=purpose) for purpose in ConsentRecord.Purpose.values}
+
+
+def lists_of(consumer: Consumer) -> QuerySet[ContactList]:
+    return ContactList.objects.filter(memberships__consumer=consumer).order_by("name")
+
+
+def list_members(contact_list: ContactList) -> QuerySet[Consumer]:
+    return Consumer.objects.filter(memberships__contact_list=contact_list).order_by("id")
+
+
+def consumers_with_phone_in(*, organisation, phone_indexes: Iterable[bytes]) -> QuerySet[Consumer]:
+    return Consumer.objects.filter(organisation=organisation, phone_index__in=list(phone_indexes))
+
+
+def suppression_counts(organisation) -> dict[str, int]:
+    return dict(Suppression.objects.filter(organisation=organisation).values_list("reason").annotate(n=Count("id")).order_by())
+
+
+def imports_needing_a_worker(*, stalled_before: datetime.datetime) -> QuerySet[ImportJob]:
+    """Jobs queued or running whose worker has not checked in since `stalled_before`."""
+    active = [ImportJob.Status.QUEUED, ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING]
+    return ImportJob.objects.filter(status__in=active, heartbeat_at__lt=stalled_before)
+
+
+def abandoned_uploads(*, uploaded_before: datetime.datetime) -> QuerySet[ImportJob]:
+    """Uploads never taken past the mapping step: their files hold personal data nobody will import."""
+    return ImportJob.objects.filter(status=ImportJob.Status.UPLOADED, uploaded_at__lt=uploaded_before)

@@ -1,0 +1,643 @@
+"""Every write to consumer data: suppression, consent, restriction, lists, imports, the TPS/CTPS register.
+
+Views, the API, tasks and other apps call these; nothing else saves these models.
+"""
+
+import datetime
+import logging
+import time
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from nextsupport import audit
+from nextsupport.fields import digest
+
+from . import csvfiles, importer, register
+from .models import (
+    ConsentRecord,
+    Consumer,
+    ContactList,
+    ImportJob,
+    LawfulBasisAttestation,
+    ListMembership,
+    PlatformSuppression,
+    ScreeningRegister,
+    Suppression,
+    SuppressionReason,
+    SuppressionSource,
+)
+from .rows import dropped_columns, mapping_problems
+from .selectors import (
+    MARKETING_CONSENT_PURPOSES,
+    current_registers,
+    has_valid_consent,
+    missing_registers,
+    registered_among,
+)
+
+log = logging.getLogger(__name__)
+
+
+# --- Suppression --------------------------------------------------------------------
+
+
+@transaction.atomic
+def suppression_add(
+    *,
+    phone: str | None = None,
+    phone_index: bytes | None = None,
+    organisation=None,
+    reason: str,
+    source: str,
+    created_by=None,
+    request=None,
+) -> Suppression | PlatformSuppression:
+    """Never call this number again: for one client, or (organisation=None) through NextSupport at all.
+
+    Only the blind index of the number is stored. Adding a number twice keeps
+    the first entry. Raises InvalidPhoneNumber for something that is not a number.
+    """
+    index = phone_index if phone_index is not None else digest("phone", phone)
+    if organisation is None:
+        entry, created = PlatformSuppression.objects.get_or_create(
+            phone_index=index, defaults={"reason": reason, "source": source}
+        )
+    else:
+        entry, created = Suppression.objects.get_or_create(
+            organisation=organisation,
+            phone_index=index,
+            defaults={"reason": reason, "source": source, "created_by": created_by},
+        )
+    if created:
+        audit.record(
+            "suppression.added",
+            request=request,
+            actor=created_by,
+            target=entry,
+            details={"scope": "organisation" if organisation else "platform", "reason": reason, "source": source},
+        )
+    return entry
+
+
+# --- Consumers --------------------------------------------------------------------
+
+
+@transaction.atomic
+def consumer_restrict(*, consumer: Consumer, by, request=None, reason: str = "") -> Consumer:
+    """P38: keep the record, but never call or otherwise process it until unrestricted."""
+    if consumer.restricted_at is None:
+        consumer.restricted_at = timezone.now()
+        consumer.save(update_fields=["restricted_at", "updated_at"])
+        audit.record("consumer.restricted", request=request, actor=by, target=consumer, reason=reason)
+    return consumer
+
+
+@transaction.atomic
+def consumer_unrestrict(*, consumer: Consumer, by, request=None, reason: str = "") -> Consumer:
+    if consumer.restricted_at is not None:
+        consumer.restricted_at = None
+        consumer.save(update_fields=["restricted_at", "updated_at"])
+        audit.record("consumer.unrestricted", request=request, actor=by, target=consumer, reason=reason)
+    return consumer
+
+
+@transaction.atomic
+def consumer_record_objection(
+    *,
+    consumer: Consumer,
+    reason: str = SuppressionReason.OBJECTION,
+    source: str = SuppressionSource.CLIENT_REQUEST,
+    method: str = ConsentRecord.Method.VERBAL,
+    occurred_at: datetime.datetime | None = None,
+    by=None,
+    request=None,
+) -> Consumer:
+    """P40/P41: the person said stop (an opt-out, or an objection). Effective at once.
+
+    The number goes on the client's do-not-call list, every consent the
+    person had given is withdrawn in the ledger, and the record is flagged.
+    """
+    if reason not in (SuppressionReason.OPT_OUT, SuppressionReason.OBJECTION):
+        raise ValidationError("An objection is either an opt-out or an objection.", code="invalid")
+    occurred_at = occurred_at or timezone.now()
+    for purpose in ConsentRecord.Purpose.values:
+        if has_valid_consent(consumer=consumer, purpose=purpose, at=occurred_at):
+            _append_consent(
+                consumer=consumer,
+                purpose=purpose,
+                action=ConsentRecord.Action.WITHDRAWN,
+                method=method,
+                occurred_at=occurred_at,
+                wording=f"Withdrawn with the {SuppressionReason(reason).label.lower()}.",
+                recorded_by=by,
+            )
+    suppression_add(
+        phone_index=consumer.phone_index, organisation=consumer.organisation, reason=reason, source=source, created_by=by
+    )
+    if consumer.objected_at is None:
+        consumer.objected_at = occurred_at
+        consumer.save(update_fields=["objected_at", "updated_at"])
+    audit.record("consumer.objected", request=request, actor=by, target=consumer, details={"reason": reason, "source": source})
+    return consumer
+
+
+@transaction.atomic
+def consumer_delete_under_16(*, consumer: Consumer, by=None, request=None) -> None:
+    """P48: a consumer found to be under 16 is deleted at once; only a suppression entry remains."""
+    consumers_delete_under_16(organisation=consumer.organisation, phone_indexes=[consumer.phone_index], by=by, request=request)
+
+
+@transaction.atomic
+def consumers_delete_under_16(*, organisation, phone_indexes: list[bytes], by=None, request=None) -> int:
+    """Delete every record of these numbers in `organisation`, consent entries included, and suppress the numbers.
+
+    The suppression is platform-wide: NextSupport holds no data of children
+    for any client, so no other client's list may bring the number back.
+    """
+    consumers = list(Consumer.objects.filter(organisation=organisation, phone_index__in=phone_indexes).only("id", "phone_index"))
+    for consumer in consumers:
+        suppression_add(
+            phone_index=consumer.phone_index, reason=SuppressionReason.UNDER_16, source=SuppressionSource.CLIENT_REQUEST
+        )
+    ids = [c.pk for c in consumers]
+    # The ledger refuses deletes through its manager; this is the one path
+    # that may remove evidence, because P48 forbids keeping any of it.
+    ConsentRecord._base_manager.filter(organisation=organisation, consumer_id__in=ids).delete()
+    Consumer.objects.filter(pk__in=ids).delete()
+    for consumer_id in ids:
+        audit.record(
+            "consumer.deleted_under_16",
+            request=request,
+            actor=by,
+            organisation_id=organisation.pk,
+            details={"consumer_id": consumer_id},
+        )
+    return len(ids)
+
+
+@transaction.atomic
+def consumers_erase(*, queryset) -> int:
+    """Erasure (P37, the registry's rule for Consumer): delete, and keep the number suppressed for that client.
+
+    Without the suppression entry the next upload of the client's CRM export
+    would bring the person straight back. The entry holds only the blind index.
+    """
+    count = 0
+    for consumer in queryset.select_related("organisation").iterator(chunk_size=500):
+        suppression_add(
+            phone_index=consumer.phone_index,
+            organisation=consumer.organisation,
+            reason=SuppressionReason.ERASURE,
+            source=SuppressionSource.DSAR,
+        )
+        consumer.delete()
+        count += 1
+    return count
+
+
+# --- Consent ledger ------------------------------------------------------------------
+
+
+def _append_consent(
+    *, consumer, purpose, action, method, occurred_at, wording="", wording_version="", source_reference=None, recorded_by=None
+) -> ConsentRecord:
+    return ConsentRecord.objects.create(
+        organisation_id=consumer.organisation_id,
+        consumer=consumer,
+        phone_index=consumer.phone_index,
+        purpose=purpose,
+        action=action,
+        method=method,
+        occurred_at=occurred_at,
+        wording=wording,
+        wording_version=wording_version,
+        source_reference=source_reference or None,
+        recorded_by=recorded_by,
+    )
+
+
+def _check_consent_entry(*, purpose, method, occurred_at, wording, wording_version):
+    errors = {}
+    if purpose not in ConsentRecord.Purpose.values:
+        errors["purpose"] = "Choose what the consent is for."
+    if method not in ConsentRecord.Method.values:
+        errors["method"] = "Choose how the person told you."
+    if occurred_at is None:
+        errors["occurred_at"] = "Give the date and time."
+    elif occurred_at > timezone.now():
+        errors["occurred_at"] = "The date is in the future."
+    if wording is not None and not (wording or "").strip() and not (wording_version or "").strip():
+        errors["wording"] = "Give the wording the person agreed to, or the version of your consent text."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    consumer: Consumer,
+    purpose: str,
+    method: str,
+    occurred_at: datetime.datetime,
+    wording: str = "",
+    wording_version: str = "",
+    source_reference: str = "",
+    recorded_by=None,
+    request=None,
+) -> ConsentRecord:
+    """P18: append a consent to the ledger (who it was given to is the consumer's organisation)."""
+    _check_consent_entry(
+        purpose=purpose, method=method, occurred_at=occurred_at, wording=wording, wording_version=wording_version
+    )
+    entry = _append_consent(
+        consumer=consumer,
+        purpose=purpose,
+        action=ConsentRecord.Action.GIVEN,
+        method=method,
+        occurred_at=occurred_at,
+        wording=wording.strip(),
+        wording_version=wording_version.strip(),
+        source_reference=source_reference.strip(),
+        recorded_by=recorded_by,
+    )
+    audit.record("consent.recorded", request=request, actor=recorded_by, target=entry, details={"purpose": purpose})
+    return entry
+
+
+@transaction.atomic
+def consent_withdraw(
+    *,
+    consumer: Consumer,
+    purpose: str,
+    method: str,
+    occurred_at: datetime.datetime | None = None,
+    source_reference: str = "",
+    recorded_by=None,
+    request=None,
+) -> ConsentRecord:
+    """P41: append a withdrawal; the consent entries before it stay as they were."""
+    occurred_at = occurred_at or timezone.now()
+    _check_consent_entry(purpose=purpose, method=method, occurred_at=occurred_at, wording=None, wording_version=None)
+    entry = _append_consent(
+        consumer=consumer,
+        purpose=purpose,
+        action=ConsentRecord.Action.WITHDRAWN,
+        method=method,
+        occurred_at=occurred_at,
+        wording="Consent withdrawn.",
+        source_reference=source_reference.strip(),
+        recorded_by=recorded_by,
+    )
+    audit.record("consent.withdrawn", request=request, actor=recorded_by, target=entry, details={"purpose": purpose})
+    return entry
+
+
+# --- Contact lists ------------------------------------------------------------------
+
+
+@transaction.atomic
+def contact_list_create(*, organisation, name: str, purpose: str, created_by=None) -> ContactList:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "Give the list a name."})
+    if purpose not in ContactList.Purpose.values:
+        raise ValidationError({"purpose": "Choose what the list will be called for."})
+    if ContactList.objects.filter(organisation=organisation, name__iexact=name).exists():
+        raise ValidationError({"name": "You already have a list with this name."})
+    return ContactList.objects.create(organisation=organisation, name=name, purpose=purpose, created_by=created_by)
+
+
+@transaction.atomic
+def contact_list_attest(*, contact_list: ContactList, basis: str, wording: str, by, request=None) -> LawfulBasisAttestation:
+    """P19: the uploader states the lawful basis for the list, in their own words; kept as evidence."""
+    errors = {}
+    if basis not in LawfulBasisAttestation.Basis.values:
+        errors["basis"] = "Choose the lawful basis."
+    if len((wording or "").strip()) < 20:
+        errors["wording"] = "Explain in your own words (at least 20 characters) why you may have these people called."
+    if contact_list.is_marketing and basis != LawfulBasisAttestation.Basis.CONSENT:
+        errors["basis"] = "Marketing calls need the person's consent (PECR): the lawful basis of a marketing list is consent."
+    if errors:
+        raise ValidationError(errors)
+    attestation = LawfulBasisAttestation.objects.create(
+        contact_list=contact_list, basis=basis, wording=wording.strip(), attested_by=by
+    )
+    audit.record("contact_list.attested", request=request, actor=by, target=contact_list, details={"basis": basis})
+    return attestation
+
+
+@transaction.atomic
+def contact_list_delete(*, contact_list: ContactList, by, request=None) -> int:
+    """P30 "on client request": delete the list and every consumer that is on no other list.
+
+    Consent evidence and suppression entries stay (P14, P40).
+    """
+    only_here = Consumer.objects.filter(memberships__contact_list=contact_list).exclude(
+        memberships__contact_list__in=ContactList.objects.filter(organisation=contact_list.organisation_id).exclude(
+            pk=contact_list.pk
+        )
+    )
+    ids = list(only_here.values_list("pk", flat=True))
+    deleted = 0
+    for start in range(0, len(ids), 2000):
+        # only("pk"): the deletion collector would otherwise load, and decrypt, every record.
+        batch = Consumer.objects.filter(pk__in=ids[start : start + 2000]).only("pk")
+        deleted += batch.delete()[1].get(Consumer._meta.label, 0)
+    for job in contact_list.import_jobs.exclude(file=""):
+        job.file.delete(save=False)
+    audit.record(
+        "contact_list.deleted",
+        request=request,
+        actor=by,
+        target=contact_list,
+        details={"list_id": contact_list.pk, "consumers_deleted": deleted},
+    )
+    contact_list.delete()
+    return deleted
+
+
+@transaction.atomic
+def contact_list_release(*, contact_list: ContactList, released_at: datetime.datetime | None = None) -> int:
+    """The campaigns app calls this when no campaign needs the list any more (P30).
+
+    Retention of a consumer runs from when the last list holding it was
+    released; a consumer still on a list in use keeps no release date.
+    Returns how many consumers now have their retention clock running.
+    """
+    released_at = released_at or timezone.now()
+    contact_list.released_at = released_at
+    contact_list.save(update_fields=["released_at"])
+    in_use = ContactList.objects.filter(organisation=contact_list.organisation_id, released_at__isnull=True)
+    return (
+        Consumer.objects.filter(memberships__contact_list=contact_list)
+        .exclude(memberships__contact_list__in=in_use)
+        .update(released_at=released_at)
+    )
+
+
+@transaction.atomic
+def contact_list_screen(*, contact_list: ContactList, by=None, request=None) -> int:
+    """P49: screen a marketing list against the current TPS and CTPS files; returns how many were taken off.
+
+    A number found on a register leaves the list (it stays suppressed from
+    marketing as long as it is registered; the record is kept for any other
+    list it is on). The list records when it was screened and against which
+    file date, which is what `screening_is_current` checks.
+    """
+    if not contact_list.is_marketing:
+        raise ValidationError("Only marketing lists are screened against the TPS and CTPS.")
+    missing = missing_registers()
+    if missing:
+        raise ValidationError(f"Screening needs both registers, and none is loaded for: {', '.join(missing)}.")
+    registers = current_registers()
+    removed = 0
+    members = (
+        ListMembership.objects.filter(contact_list=contact_list).select_related("consumer").only("id", "consumer__phone_index")
+    )
+    batch = []
+    for membership in members.iterator(chunk_size=5000):
+        batch.append(membership)
+        if len(batch) == 5000:
+            removed += _drop_registered(batch)
+            batch = []
+    removed += _drop_registered(batch)
+    contact_list.screened_at = timezone.now()
+    contact_list.screened_register_date = min(r.file_date for r in registers.values())
+    contact_list.save(update_fields=["screened_at", "screened_register_date"])
+    audit.record("contact_list.screened", request=request, actor=by, target=contact_list, details={"removed": removed})
+    return removed
+
+
+def _drop_registered(memberships: list[ListMembership]) -> int:
+    listed = registered_among(m.consumer.phone_index for m in memberships)
+    ids = [m.pk for m in memberships if m.consumer.phone_index in listed]
+    ListMembership.objects.filter(pk__in=ids).delete()
+    return len(ids)
+
+
+# --- Imports ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_job_create(*, contact_list: ContactList, upload, uploaded_by, request=None) -> ImportJob:
+    """Store an uploaded file and work out its shape; ImportFileError (nothing stored) when it is no usable CSV."""
+    shape = csvfiles.inspect(upload, size=upload.size, max_bytes=settings.CONTACT_IMPORT_MAX_BYTES)
+    job = ImportJob(
+        organisation_id=contact_list.organisation_id,
+        contact_list=contact_list,
+        uploaded_by=uploaded_by,
+        original_filename=(upload.name or "upload.csv")[-255:],
+        size_bytes=upload.size,
+        encoding=shape.encoding,
+        delimiter=shape.delimiter,
+        columns=shape.columns,
+    )
+    upload.seek(0)
+    job.file.save(f"{contact_list.organisation_id}-{timezone.now():%Y%m%d%H%M%S}.csv", upload, save=False)
+    try:
+        job.save()
+        audit.record("contact_list.file_uploaded", request=request, actor=uploaded_by, target=job, details={"bytes": upload.size})
+    except Exception:
+        # The row rolls back with the transaction; the stored file must not outlive it.
+        job.file.delete(save=False)
+        raise
+    return job
+
+
+def import_job_preview(job: ImportJob) -> list[list[str]]:
+    """The first rows of the uploaded file, for the mapping step (read from the file, never stored)."""
+    with job.file.open("rb") as stream:
+        return csvfiles.inspect(stream, size=job.size_bytes, max_bytes=job.size_bytes).preview
+
+
+@transaction.atomic
+def import_job_start(
+    *,
+    job: ImportJob,
+    mapping: dict[str, str],
+    consent_purposes: list[str] | None = None,
+    consent_wording: str = "",
+    consent_wording_version: str = "",
+    by=None,
+    request=None,
+) -> ImportJob:
+    """Confirm the column mapping and queue the import. The list must be attested first (P19)."""
+    job = ImportJob.objects.select_for_update().select_related("contact_list").get(pk=job.pk)
+    if job.status != ImportJob.Status.UPLOADED:
+        raise ValidationError("This import has already been started.", code="started")
+    marketing = job.contact_list.is_marketing
+    mapping = {str(k): v for k, v in mapping.items() if v}
+    errors = {}
+    problems = mapping_problems(job.columns, mapping, marketing=marketing)
+    if problems:
+        errors["mapping"] = problems
+    if not job.contact_list.attestations.exists():
+        errors["attestation"] = "Attest the lawful basis for this list before importing into it (P19)."
+    consent_purposes = list(dict.fromkeys(consent_purposes or []))
+    if marketing:
+        errors.update(_consent_evidence_problems(consent_purposes, consent_wording, consent_wording_version))
+        missing = missing_registers()
+        if missing:
+            errors["screening"] = (
+                f"Marketing lists are screened against the TPS and CTPS, and NextSupport has not loaded: {', '.join(missing)}. "
+                "Please try again later or contact support."
+            )
+    if errors:
+        raise ValidationError(errors)
+    job.mapping = mapping
+    job.dropped_columns = dropped_columns(job.columns, mapping)
+    job.consent_purposes = consent_purposes if marketing else []
+    job.consent_wording = consent_wording.strip() if marketing else ""
+    job.consent_wording_version = consent_wording_version.strip() if marketing else ""
+    job.status = ImportJob.Status.QUEUED
+    job.heartbeat_at = timezone.now()
+    job.save()
+    audit.record(
+        "contact_list.import_started",
+        request=request,
+        actor=by,
+        target=job,
+        details={"fields": sorted(mapping.values()), "dropped_columns": len(job.dropped_columns)},
+    )
+    from .tasks import run_import  # tasks import services: import at call time
+
+    run_import.delay_on_commit(job.pk)
+    return job
+
+
+def _consent_evidence_problems(purposes, wording, version) -> dict:
+    errors = {}
+    if not purposes or any(p not in ConsentRecord.Purpose.values for p in purposes):
+        errors["consent_purposes"] = "Say what the people in this list consented to."
+    elif not set(MARKETING_CONSENT_PURPOSES) <= set(purposes):
+        errors["consent_purposes"] = (
+            "Our calls are made by an AI: marketing lists need consent to marketing calls and to automated calls."
+        )
+    if not wording.strip() and not version.strip():
+        errors["consent_wording"] = "Give the consent wording the people agreed to, or its version in your CRM."
+    return errors
+
+
+@transaction.atomic
+def import_job_discard(*, job: ImportJob, by=None, request=None) -> None:
+    """Throw away an upload that was never imported (its file holds personal data)."""
+    if job.status != ImportJob.Status.UPLOADED:
+        raise ValidationError("Only an upload that has not been imported can be discarded.")
+    job.file.delete(save=False)
+    audit.record("contact_list.upload_discarded", request=request, actor=by, target=job)
+    job.delete()
+
+
+def import_job_run(*, job_id: int, time_budget: float | None = None) -> str:
+    """Run (or resume) an import. Returns "done", "continue" (time budget used up) or "busy".
+
+    Safe to call any number of times, from any number of workers: a session
+    advisory lock lets one run at a time (it is released by PostgreSQL if the
+    worker dies), and every chunk commits with its checkpoint.
+    """
+    with importer.job_lock(job_id) as locked:
+        if not locked:
+            return "busy"
+        job = ImportJob.objects.select_related("contact_list", "organisation").filter(pk=job_id).first()
+        if job is None or job.finished or job.status == ImportJob.Status.UPLOADED:
+            return "done"
+        if job.attempts >= settings.CONTACT_IMPORT_MAX_ATTEMPTS:
+            _import_failed(job, "We could not finish this import after several attempts. Please contact support.")
+            return "done"
+        now = timezone.now()
+        ImportJob.objects.filter(pk=job.pk).update(
+            attempts=F("attempts") + 1, heartbeat_at=now, started_at=Coalesce("started_at", now)
+        )
+        deadline = time.monotonic() + (time_budget or settings.CONTACT_IMPORT_TIME_BUDGET)
+        try:
+            if job.total_rows is None:
+                importer.check_file(job)
+            finished = importer.load(job, deadline=deadline)
+        except csvfiles.ImportFileError as exc:
+            _import_failed(job, exc.messages[0])
+            return "done"
+        if not finished:
+            # A clean hand-over to the next task is not a failed attempt.
+            ImportJob.objects.filter(pk=job.pk).update(attempts=0)
+            return "continue"
+        _import_completed(job)
+        return "done"
+
+
+@transaction.atomic
+def _import_completed(job: ImportJob) -> None:
+    job.refresh_from_db()
+    job.status = ImportJob.Status.COMPLETED
+    job.finished_at = timezone.now()
+    job.bytes_done = job.size_bytes
+    job.file.delete(save=False)
+    job.save()
+    contact_list = job.contact_list
+    if contact_list.is_marketing and job.accepted:
+        # The new rows were screened just now; the list as a whole is only as
+        # fresh as its least recently screened rows.
+        registers = current_registers()
+        if contact_list.screened_at is None:
+            contact_list.screened_at = job.started_at or job.finished_at
+            contact_list.screened_register_date = min(r.file_date for r in registers.values())
+            contact_list.save(update_fields=["screened_at", "screened_register_date"])
+    audit.record(
+        "contact_list.imported",
+        actor_label="task:consumers.run_import",
+        target=job,
+        details={
+            k: getattr(job, k)
+            for k in ("rows_read", "created", "updated", "rejected", "minors", "suppressed", "screened_out", "duplicates")
+        },
+    )
+
+
+@transaction.atomic
+def _import_failed(job: ImportJob, reason: str) -> None:
+    job.refresh_from_db()
+    job.status = ImportJob.Status.FAILED
+    job.failure_reason = reason
+    job.finished_at = timezone.now()
+    job.file.delete(save=False)
+    job.save()
+    audit.record(
+        "contact_list.import_failed", actor_label="task:consumers.run_import", target=job, details={"rows_read": job.rows_read}
+    )
+
+
+def import_jobs_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Beat task body: re-queue imports whose worker vanished; discard uploads abandoned at the mapping step."""
+    from .selectors import abandoned_uploads, imports_needing_a_worker
+    from .tasks import run_import
+
+    now = now or timezone.now()
+    stalled = list(
+        imports_needing_a_worker(stalled_before=now - settings.CONTACT_IMPORT_STALL_AFTER).values_list("pk", flat=True)
+    )
+    for job_id in stalled:
+        run_import.delay(job_id)
+    abandoned = 0
+    for job in abandoned_uploads(uploaded_before=now - datetime.timedelta(days=1)):
+        import_job_discard(job=job)
+        abandoned += 1
+    return {"requeued": len(stalled), "discarded": abandoned}
+
+
+# --- TPS/CTPS register ------------------------------------------------------------------
+
+
+def screening_register_load(*, kind: str, file_date: datetime.date, stream, imported_by: str) -> ScreeningRegister:
+    """Load a TPS or CTPS register file (one number per line) and make it the current one of its kind."""
+    if kind not in ScreeningRegister.Kind.values:
+        raise ValidationError({"kind": "The register is either TPS or CTPS."})
+    if file_date > timezone.localdate():
+        raise ValidationError({"file_date": "The file date is in the future."})
+    current = current_registers().get(kind)
+    if current and current.file_date > file_date:
+        raise ValidationError({"file_date": f"A newer {kind.upper()} file (of {current.file_date:%d %b %Y}) is already loaded."})
+    return register.load(kind=kind, file_date=file_date, stream=stream, imported_by=imported_by)

@@ -1,0 +1,247 @@
+"""The REST API under /api/v1/orgs/<org_id>/: the same rules as the portal, errors in DRF's shape."""
+
+import pytest
+from django.urls import reverse
+
+from consumers import services
+from consumers.models import ConsentRecord, Consumer, ContactList, ImportJob, Suppression
+from nextsupport.models import AuditEvent
+from tests.conftest import login
+from tests.consumers.conftest import csv_bytes, run_import, upload
+
+ROWS = csv_bytes(
+    ["Name", "Mobile", "Email", "Notes"],
+    ["Ada Lovelace", "07911 123456", "ada@example.org", "VIP"],
+    ["Bob", "020 7946 0001", "", ""],
+    ["Bad", "123", "", ""],
+)
+
+
+def url(name, org, *args):
+    return reverse(f"consumers-api:{name}", args=[org.pk, *args])
+
+
+def post_json(client, path, data=None):
+    return client.post(path, data or {}, content_type="application/json")
+
+
+@pytest.fixture
+def imported(service_list, owner):
+    job = run_import(service_list, owner, ROWS)
+    return job, Consumer.objects.get(phone_index__matches="07911123456")
+
+
+@pytest.mark.obligation("P10", "P19")
+def test_a_whole_import_through_the_api(owner_client, organisation):
+    created = post_json(owner_client, url("lists", organisation), {"name": "Boiler customers", "purpose": "service"})
+    assert created.status_code == 201
+    list_id = created.json()["id"]
+    assert created.json()["unusable_reasons"] == [
+        "No lawful basis has been attested for this list (P19).",
+        "No import into this list has completed.",
+    ]
+    attested = post_json(
+        owner_client,
+        url("list-attestation", organisation, list_id),
+        {"basis": "contract", "wording": "Our own customers, who asked us to call about servicing."},
+    )
+    assert attested.status_code == 201 and attested.json()["attestation"]["basis"] == "contract"
+
+    uploaded = owner_client.post(url("list-imports", organisation, list_id), {"file": upload(ROWS)})
+    assert uploaded.status_code == 201
+    body = uploaded.json()
+    assert body["columns"] == ["Name", "Mobile", "Email", "Notes"]
+    assert body["suggested_mapping"] == {"0": "name", "1": "phone", "2": "email"}
+    assert body["preview"][0] == ["Ada Lovelace", "07911 123456", "ada@example.org", "VIP"]
+    assert body["progress"]["status"] == "uploaded"
+
+    started = post_json(owner_client, url("import-start", organisation, body["id"]), {"mapping": body["suggested_mapping"]})
+    assert started.status_code == 202
+    assert started.json()["dropped_columns"] == [{"column": "Notes", "reason": "not_needed"}]
+    services.import_job_run(job_id=body["id"])
+
+    progress = owner_client.get(url("import", organisation, body["id"])).json()["progress"]
+    assert {k: progress[k] for k in ("status", "rows_read", "accepted", "rejected", "suppressed", "duplicates", "percent")} == {
+        "status": "completed",
+        "rows_read": 3,
+        "accepted": 2,
+        "rejected": 1,
+        "suppressed": 0,
+        "duplicates": 0,
+        "percent": 100,
+    }
+    report = owner_client.get(url("import-problems", organisation, body["id"]))
+    assert report["Content-Type"] == "text/csv; charset=utf-8"
+    assert b"".join(report.streaming_content).decode().splitlines()[1] == "4,Mobile,123,Not a valid number for its country."
+    assert AuditEvent.objects.filter(action="personal_data.exported").count() == 1
+    assert owner_client.get(url("list", organisation, list_id)).json()["unusable_reasons"] == []
+
+
+def test_api_errors_name_the_field_and_say_why(owner_client, organisation, service_list):
+    duplicate = post_json(owner_client, url("lists", organisation), {"name": "customers", "purpose": "service"})
+    assert duplicate.status_code == 400
+    assert duplicate.json() == {"name": ["You already have a list with this name."]}
+
+    bad_file = owner_client.post(url("list-imports", organisation, service_list.pk), {"file": upload(b"%PDF-1.4")})
+    assert bad_file.status_code == 400
+    assert bad_file.json()["file"][0].startswith("This is a PDF document, not a CSV file.")
+
+    no_file = owner_client.post(url("list-imports", organisation, service_list.pk), {})
+    assert no_file.json() == {"file": ["Send the CSV file in the multipart field “file”."]}
+    assert not ImportJob.objects.exists()
+
+
+def test_a_bad_mapping_through_the_api_is_refused(owner_client, organisation, service_list, owner):
+    job = services.import_job_create(contact_list=service_list, upload=upload(ROWS), uploaded_by=owner)
+
+    response = post_json(owner_client, url("import-start", organisation, job.pk), {"mapping": {"0": "name"}})
+
+    assert response.status_code == 400
+    assert response.json() == {"mapping": ["Choose the column that holds the phone number."]}
+
+
+def test_search_by_phone_or_email_through_the_api(owner_client, organisation, imported):
+    _, ada = imported
+    found = post_json(owner_client, url("consumer-search", organisation), {"phone": "+44 7911 123456"}).json()["results"]
+    assert [c["id"] for c in found] == [ada.pk]
+    found = post_json(owner_client, url("consumer-search", organisation), {"email": "ADA@EXAMPLE.ORG"}).json()["results"]
+    assert [c["name"] for c in found] == ["Ada Lovelace"]
+
+    assert post_json(owner_client, url("consumer-search", organisation), {"phone": "12"}).json() == {
+        "phone": ["Not a valid number for its country."]
+    }
+    assert post_json(owner_client, url("consumer-search", organisation), {}).json() == {
+        "non_field_errors": ["Give a phone number or an e-mail address."]
+    }
+
+
+@pytest.mark.obligation("P18", "P38", "P40", "P41")
+def test_consumer_rights_and_consent_through_the_api(owner_client, organisation, imported):
+    _, ada = imported
+    given = post_json(
+        owner_client,
+        url("consumer-consents", organisation, ada.pk),
+        {
+            "purpose": "marketing_calls",
+            "method": "web_form",
+            "occurred_at": "2026-01-05T10:00:00Z",
+            "wording_version": "v3",
+            "source_reference": "FORM-1",
+        },
+    )
+    assert given.status_code == 201 and given.json()["action"] == "given"
+
+    future = post_json(
+        owner_client,
+        url("consumer-consents", organisation, ada.pk),
+        {
+            "purpose": "marketing_calls",
+            "method": "web_form",
+            "occurred_at": "2999-01-01T10:00:00Z",
+            "wording_version": "v3",
+        },
+    )
+    assert future.status_code == 400 and future.json() == {"occurred_at": ["The date is in the future."]}
+
+    withdrawn = post_json(
+        owner_client, url("consumer-withdrawals", organisation, ada.pk), {"purpose": "marketing_calls", "method": "email"}
+    )
+    assert withdrawn.status_code == 201
+
+    restricted = post_json(owner_client, url("consumer-restriction", organisation, ada.pk), {"reason": "Disputes data"})
+    assert restricted.json()["restricted_at"] is not None
+    assert owner_client.delete(url("consumer-restriction", organisation, ada.pk)).json()["restricted_at"] is None
+
+    objected = post_json(owner_client, url("consumer-objection", organisation, ada.pk), {"reason": "opt_out"})
+    detail = objected.json()
+    assert detail["objected_at"] is not None and detail["suppressed"] is True
+    assert detail["consent"] == {"marketing_calls": False, "automated_calls": False}
+    assert [(c["action"], c["purpose"]) for c in detail["consents"]] == [
+        ("withdrawn", "marketing_calls"),
+        ("given", "marketing_calls"),
+    ]
+
+
+@pytest.mark.obligation("P48")
+def test_a_consumer_under_16_is_deleted_through_the_api(owner_client, organisation, imported):
+    _, ada = imported
+    assert post_json(owner_client, url("consumer-under-16", organisation, ada.pk)).status_code == 204
+    assert not Consumer.objects.filter(pk=ada.pk).exists()
+
+
+@pytest.mark.obligation("P40")
+def test_the_do_not_call_list_through_the_api(owner_client, organisation):
+    added = post_json(owner_client, url("suppressions", organisation), {"phone": "07911 123456", "reason": "objection"})
+    assert added.status_code == 201 and added.json()["reason"] == "objection"
+    assert Suppression.objects.get().organisation == organisation
+    check = post_json(owner_client, url("suppression-check", organisation), {"phone": "+447911123456"})
+    assert check.json() == {"suppressed": True}
+    bad = post_json(owner_client, url("suppressions", organisation), {"phone": "hello"})
+    assert bad.status_code == 400 and "phone" in bad.json()
+
+
+def _every_endpoint(org, contact_list, job, consumer):
+    return [
+        ("get", url("lists", org)),
+        ("post", url("lists", org)),
+        ("get", url("list", org, contact_list.pk)),
+        ("delete", url("list", org, contact_list.pk)),
+        ("post", url("list-attestation", org, contact_list.pk)),
+        ("post", url("list-screening", org, contact_list.pk)),
+        ("post", url("list-imports", org, contact_list.pk)),
+        ("get", url("import", org, job.pk)),
+        ("delete", url("import", org, job.pk)),
+        ("post", url("import-start", org, job.pk)),
+        ("get", url("import-problems", org, job.pk)),
+        ("post", url("consumer-search", org)),
+        ("get", url("consumer", org, consumer.pk)),
+        ("post", url("consumer-restriction", org, consumer.pk)),
+        ("delete", url("consumer-restriction", org, consumer.pk)),
+        ("post", url("consumer-objection", org, consumer.pk)),
+        ("post", url("consumer-consents", org, consumer.pk)),
+        ("post", url("consumer-withdrawals", org, consumer.pk)),
+        ("post", url("consumer-under-16", org, consumer.pk)),
+        ("post", url("suppressions", org)),
+        ("post", url("suppression-check", org)),
+    ]
+
+
+@pytest.mark.obligation("P04")
+def test_every_endpoint_is_a_404_for_an_outsider(client, organisation, imported, outsider):
+    job, ada = imported
+    login(client, outsider)
+    for method, path in _every_endpoint(organisation, job.contact_list, job, ada):
+        response = getattr(client, method)(path, content_type="application/json") if method != "get" else client.get(path)
+        assert response.status_code == 404, (method, path)
+    assert Consumer.objects.count() == 2 and ContactList.objects.count() == 1
+
+
+@pytest.mark.obligation("P04")
+def test_an_outsider_cannot_reach_our_rows_through_their_own_organisation(client, other_organisation, imported, outsider):
+    job, ada = imported
+    login(client, outsider)
+    assert client.get(url("consumer", other_organisation, ada.pk)).status_code == 404
+    assert client.get(url("import", other_organisation, job.pk)).status_code == 404
+    assert client.get(url("list", other_organisation, job.contact_list.pk)).status_code == 404
+    assert post_json(client, url("consumer-search", other_organisation), {"phone": "07911123456"}).json() == {"results": []}
+
+
+def test_a_viewer_may_read_but_not_write(client, organisation, imported, teammate):
+    job, ada = imported
+    login(client, teammate)
+    assert client.get(url("consumer", organisation, ada.pk)).status_code == 200
+    assert post_json(client, url("consumer-search", organisation), {"phone": "07911123456"}).status_code == 200
+    assert post_json(client, url("suppression-check", organisation), {"phone": "07911123456"}).status_code == 200
+    for method, path in _every_endpoint(organisation, job.contact_list, job, ada):
+        if method == "get" or path.endswith(("search/", "check/")):
+            continue
+        assert getattr(client, method)(path, content_type="application/json").status_code == 403, (method, path)
+    assert client.get(url("import-problems", organisation, job.pk)).status_code == 403  # exporting needs export_data
+    assert not ConsentRecord.objects.exists() and Consumer.objects.count() == 2
+
+
+def test_the_api_needs_a_signed_in_user(client, organisation, imported):
+    job, ada = imported
+    for method, path in _every_endpoint(organisation, job.contact_list, job, ada):
+        response = getattr(client, method)(path, content_type="application/json") if method != "get" else client.get(path)
+        assert response.status_code in (401, 403), (method, path)
