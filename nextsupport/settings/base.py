@@ -199,6 +199,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "nextsupport.tasks.verify_audit_chain",
         "schedule": timedelta(hours=6),
     },
+    "purge-cookie-consent-records": {
+        "task": "cookies.tasks.purge_consent_records",
+        "schedule": timedelta(hours=24),
+    },
+    "purge-enquiries": {
+        "task": "compliance.tasks.purge_enquiries",
+        "schedule": timedelta(hours=24),
+    },
 }
 
 # --- Cache ------------------------------------------------------------------
@@ -242,6 +250,17 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="NextSupport <no-reply@nextsupport.co.uk>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 COMPLIANCE_EMAIL = "compliance@nextsupport.co.uk"
+
+# --- Public website -----------------------------------------------------------
+
+# Where e-mails point visitors and clients back to (policy notices, acknowledgements).
+PUBLIC_SITE_URL = env("PUBLIC_SITE_URL", default="https://www.nextsupport.co.uk")
+# Google Analytics 4, loaded only after consent (P08). No measurement id: no analytics at all.
+# The script URL is a setting so tests point it at a local stand-in and nothing leaves the machine.
+GOOGLE_ANALYTICS_MEASUREMENT_ID = env("GOOGLE_ANALYTICS_MEASUREMENT_ID", default="")
+GOOGLE_ANALYTICS_SCRIPT_URL = env("GOOGLE_ANALYTICS_SCRIPT_URL", default="https://www.googletagmanager.com/gtag/js")
+# Contact form: at most this many submissions per network (the /24 or /48 of the address) per hour.
+CONTACT_FORM_LIMIT_PER_HOUR = env.int("CONTACT_FORM_LIMIT_PER_HOUR", default=5)
 
 # --- Logging ----------------------------------------------------------------
 
