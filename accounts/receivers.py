@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, mailers
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -53,10 +53,14 @@ def notify_clients_of_policy_change(document_id: int) -> int:
         },
     )
     subject = f"We are updating our {document.get_kind_display()}"
-    sent = 0
-    with get_connection() as connection:
-        for email in active_client_users().values_list("email", flat=True).iterator():
-            EmailMessage(subject=subject, body=body, to=[email], connection=connection).send()
-            sent += 1
+    # One message per person (no shared recipient list), sent in batches over one connection each.
+    sent, batch = 0, []
+    for email in active_client_users().values_list("email", flat=True).iterator():
+        batch.append(EmailMessage(subject=subject, body=body, to=[email]))
+        if len(batch) == 100:
+            sent += mailers.default.send_messages(batch) or 0
+            batch = []
+    if batch:
+        sent += mailers.default.send_messages(batch) or 0
     logger.info("Policy %s v%s: e-mailed %s client users.", document.kind, document.version, sent)
     return sent

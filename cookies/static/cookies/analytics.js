@@ -14,6 +14,7 @@
   }
   var id = analytics.measurementId;
   var configured = false;
+  var granted = false;
 
   window.dataLayer = window.dataLayer || [];
   function gtag() {
@@ -36,6 +37,10 @@
     var allowed = event.detail.granted.indexOf("analytics") !== -1;
     // Google's documented switch: while it is set, the tag sends nothing.
     window["ga-disable-" + id] = !allowed;
+    if (allowed === granted) {
+      return;  // the default (denied) or the last update already says so
+    }
+    granted = allowed;
     gtag("consent", "update", { analytics_storage: allowed ? "granted" : "denied" });
     if (allowed && !configured) {
       configured = true;
