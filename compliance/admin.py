@@ -72,12 +72,14 @@ class EnquiryAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_formset(self, request, form, formset, change):
-        # New replies go through the service, which records and e-mails them.
+        # New replies go through the service, which records and e-mails them (never formset.save()).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for reply_form in formset.forms:
             if reply_form.has_changed() and reply_form.instance.pk is None and reply_form.cleaned_data.get("body"):
-                services.enquiry_reply(
+                reply = services.enquiry_reply(
                     enquiry=form.instance, body=reply_form.cleaned_data["body"], sender=request.user, request=request
                 )
+                formset.new_objects.append(reply)
                 self.message_user(request, "Your reply is being e-mailed to the enquirer.")
 
     @admin.action(description="Mark the selected enquiries as resolved")

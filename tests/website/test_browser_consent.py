@@ -170,9 +170,7 @@ def test_withdrawing_consent_stops_analytics_and_deletes_its_cookies(visit, anal
     assert not {"_ga", "_ga_TEST123"} & visitor.cookie_names()
     assert consent_commands(page, "update") == [{"analytics_storage": "granted"}, {"analytics_storage": "denied"}]
     assert page.evaluate(f"window['ga-disable-{MEASUREMENT_ID}']") is True
-    assert page.get_by_role("status").inner_text() == (
-        "Your cookie choices are saved: only strictly necessary cookies are used."
-    )
+    assert page.get_by_role("status").inner_text() == ("Your cookie choices are saved: only strictly necessary cookies are used.")
     first, second = ConsentRecord.objects.order_by("created_at")
     assert (first.categories, second.categories) == (["analytics"], [])
     assert first.consent_id == second.consent_id
