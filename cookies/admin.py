@@ -2,6 +2,7 @@ import uuid
 
 from django.contrib import admin, messages
 
+from . import services
 from .models import ConsentRecord, RegisterEntry
 
 
@@ -46,6 +47,11 @@ class ConsentRecordAdmin(admin.ModelAdmin):
     search_help_text = "Search by the consent ID a visitor quotes (shown in their cookie settings)."
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in ConsentRecord._meta.fields]
+
+    def changelist_view(self, request, extra_context=None):
+        # Records still in the buffer on their way here must be found too.
+        services.consent_buffer_flush()
+        return super().changelist_view(request, extra_context)
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()

@@ -89,6 +89,8 @@ class ConsentRecord(models.Model):
     Rows are only ever added; a later choice is a new row with the same consent id.
     """
 
+    # Made when the choice arrives, so a record buffered on its way here (cookies.buffer) lands exactly once.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     consent_id = models.UUIDField(default=uuid.uuid4, db_index=True)
     # The optional categories allowed, sorted (strictly necessary is implied); [] is a refusal.
     categories = models.JSONField(default=list, blank=True)

@@ -45,6 +45,9 @@ def network_digest(value: str, *, purpose: str) -> str:
         return ""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
-    prefix = 24 if address.version == 4 else 48
-    network = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
-    return blind_index(purpose, str(network)).hex()[:32]
+    # Mask the host bits arithmetically: this runs for every consent record.
+    if address.version == 4:
+        network = f"{ipaddress.IPv4Address(int(address) & 0xFFFF_FF00)}/24"
+    else:
+        network = f"{ipaddress.IPv6Address(int(address) >> 80 << 80)}/48"
+    return blind_index(purpose, network).hex()[:32]

@@ -199,6 +199,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "nextsupport.tasks.verify_audit_chain",
         "schedule": timedelta(hours=6),
     },
+    "flush-consent-buffer": {
+        "task": "cookies.tasks.flush_consent_buffer",
+        "schedule": timedelta(seconds=10),
+    },
     "purge-cookie-consent-records": {
         "task": "cookies.tasks.purge_consent_records",
         "schedule": timedelta(hours=24),
@@ -259,6 +263,12 @@ PUBLIC_SITE_URL = env("PUBLIC_SITE_URL", default="https://www.nextsupport.co.uk"
 # The script URL is a setting so tests point it at a local stand-in and nothing leaves the machine.
 GOOGLE_ANALYTICS_MEASUREMENT_ID = env("GOOGLE_ANALYTICS_MEASUREMENT_ID", default="")
 GOOGLE_ANALYTICS_SCRIPT_URL = env("GOOGLE_ANALYTICS_SCRIPT_URL", default="https://www.googletagmanager.com/gtag/js")
+# Consent records are queued in this Redis and written to PostgreSQL in batches
+# (cookies.buffer); empty: each record is inserted directly.
+COOKIE_CONSENT_BUFFER_URL = env("COOKIE_CONSENT_BUFFER_URL", default=REDIS_URL)
+# Web processes hand records to Redis in batches from a background thread (a hard
+# kill loses at most 0.2 s of them); off: one RPUSH per request.
+COOKIE_CONSENT_WRITE_BEHIND = env.bool("COOKIE_CONSENT_WRITE_BEHIND", default=True)
 # Contact form: at most this many submissions per network (the /24 or /48 of the address) per hour.
 CONTACT_FORM_LIMIT_PER_HOUR = env.int("CONTACT_FORM_LIMIT_PER_HOUR", default=5)
 

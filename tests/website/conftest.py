@@ -2,6 +2,7 @@
 local stand-in for Google's analytics host so no test ever leaves the machine."""
 
 import importlib
+import json
 import os
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -10,6 +11,8 @@ import pytest
 from django.apps import apps
 from django.core.cache import cache
 
+from cookies import buffer
+from cookies.models import ConsentRecord
 from cookies.selectors import published_cookie_policy_versions
 
 # Playwright's sync API runs an event loop in this thread; Django must still let
@@ -27,14 +30,37 @@ CHROMIUM_ARGS = [
 MEASUREMENT_ID = "G-TEST123"
 
 
+def _empty_consent_buffer():
+    buffer._write_behind.discard()
+    client = buffer._connection()
+    if client is not None:
+        client.delete(*buffer._keys())
+
+
+@pytest.fixture(autouse=True)
+def _synchronous_consent_buffer(settings):
+    """Records go to Redis within the request, so no background thread ever writes
+    outside a test's transaction (test_consent_buffer.py covers the thread)."""
+    settings.COOKIE_CONSENT_WRITE_BEHIND = False
+
+
 @pytest.fixture(autouse=True)
 def _fresh_caches():
-    """The banner's register and policy versions are cached; each test starts from its own database."""
+    """The banner's register and policy versions are cached, and consent records may wait in
+    the Redis buffer; each test starts from its own database and an empty buffer."""
     cache.clear()
     published_cookie_policy_versions.forget()
+    _empty_consent_buffer()
     yield
     cache.clear()
     published_cookie_policy_versions.forget()
+    _empty_consent_buffer()
+
+
+def consent_log():
+    """The consent records, including any still on their way through the buffer."""
+    buffer.flush()
+    return ConsentRecord.objects.order_by("created_at")
 
 
 def _run_seed(module: str, function: str):
@@ -147,3 +173,39 @@ def visit(browser, live_server, site_content):
     yield open_visit
     for item in opened:
         item.close()
+
+
+CONSENT_ENDPOINT = "/cookies/consent"
+
+
+@pytest.fixture
+def choice():
+    """What consent.js posts when a first-time visitor allows analytics."""
+    from cookies.selectors import banner_version
+
+    return {
+        "consent_id": None,
+        "categories": ["analytics"],
+        "policy_version": 1,
+        "banner_version": banner_version(),
+        "gpc": False,
+    }
+
+
+def post(client, payload, **headers):
+    headers.setdefault("HTTP_SEC_FETCH_SITE", "same-origin")
+    return client.post(CONSENT_ENDPOINT, data=json.dumps(payload), content_type="application/json", **headers)
+
+
+@pytest.fixture
+def redis_buffer(settings):
+    """The consent buffer on this run's Redis (CI provides one), emptied before and after."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.skip("needs Redis: set REDIS_URL (CI does)")
+    settings.COOKIE_CONSENT_BUFFER_URL = url
+    client = buffer._client(url)
+    client.delete(*buffer._keys())
+    yield client
+    buffer._write_behind.discard()
+    client.delete(*buffer._keys())

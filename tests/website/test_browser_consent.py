@@ -7,10 +7,10 @@ import time
 import pytest
 from django.utils import timezone
 
-from cookies.models import Category, ConsentRecord, RegisterEntry
+from cookies.models import Category, RegisterEntry
 from nextsupport import services as policy_services
 from nextsupport.models import PolicyDocument
-from tests.website.conftest import MEASUREMENT_ID
+from tests.website.conftest import MEASUREMENT_ID, consent_log
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -94,7 +94,7 @@ def test_first_visit_sets_only_strictly_necessary_cookies_and_contacts_no_analyt
             "security_storage": "granted",
         }
     ]
-    assert ConsentRecord.objects.count() == 0
+    assert consent_log().count() == 0
 
 
 @pytest.mark.obligation("P18", "P41")
@@ -105,7 +105,7 @@ def test_reject_all_keeps_every_optional_cookie_and_script_away(visit, analytics
     choose(page, "Reject all")
 
     assert page.locator("#cookie-banner").is_hidden()
-    record = ConsentRecord.objects.get()
+    record = consent_log().get()
     assert (record.categories, record.gpc, record.policy_version) == ([], False, 1)
     page = visitor.open("/cookie-policy/")
     assert page.locator("#cookie-banner").is_hidden()
@@ -143,7 +143,7 @@ def test_allowing_analytics_loads_the_tag_and_updates_consent_mode(visit, analyt
         ]
     ]
     assert {"_ga", "_ga_TEST123"} <= visitor.cookie_names()
-    record = ConsentRecord.objects.get()
+    record = consent_log().get()
     assert record.categories == ["analytics"]
     # The visitor can see the consent id they would quote in a request.
     page.get_by_role("link", name="Cookie settings").click()
@@ -171,7 +171,7 @@ def test_withdrawing_consent_stops_analytics_and_deletes_its_cookies(visit, anal
     assert consent_commands(page, "update") == [{"analytics_storage": "granted"}, {"analytics_storage": "denied"}]
     assert page.evaluate(f"window['ga-disable-{MEASUREMENT_ID}']") is True
     assert page.get_by_role("status").inner_text() == ("Your cookie choices are saved: only strictly necessary cookies are used.")
-    first, second = ConsentRecord.objects.order_by("created_at")
+    first, second = consent_log()
     assert (first.categories, second.categories) == (["analytics"], [])
     assert first.consent_id == second.consent_id
     loads_before = len(analytics_host.requests)
@@ -198,8 +198,8 @@ def test_global_privacy_control_is_recorded_as_a_refusal(visit, analytics_host, 
     with visitor.page.expect_response(lambda response: "/cookies/consent" in response.url):
         page = visitor.open("/")
 
-    assert wait_for(lambda: ConsentRecord.objects.exists())
-    record = ConsentRecord.objects.get()
+    assert wait_for(lambda: consent_log().exists())
+    record = consent_log().get()
     assert (record.categories, record.gpc) == ([], True)
     assert page.locator("#cookie-banner").is_hidden()
     assert visitor.cookie_names() <= necessary_cookie_names()
@@ -224,7 +224,7 @@ def test_a_new_cookie_policy_version_asks_again_and_pauses_analytics(visit, anal
     assert len(analytics_host.requests) == 1
     assert "_ga" not in visitor.cookie_names()
     choose(page, "Accept all")
-    assert ConsentRecord.objects.order_by("-created_at").first().policy_version == 2
+    assert consent_log().last().policy_version == 2
 
 
 @pytest.mark.obligation("P32")
@@ -269,7 +269,7 @@ def test_the_banner_and_settings_work_with_the_keyboard_alone(visit, analytics_h
 
     assert dialog.is_hidden()
     assert page.evaluate("document.activeElement.id") == "main"  # the banner that opened it is gone
-    assert ConsentRecord.objects.get().categories == ["analytics"]
+    assert consent_log().get().categories == ["analytics"]
     assert wait_for(lambda: len(analytics_host.requests) == 1)
 
     # Reopen from the footer; Escape leaves the dialog and focus returns to the link.

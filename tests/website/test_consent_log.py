@@ -9,30 +9,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from cookies import consent_cookie
+from cookies import buffer, consent_cookie
 from cookies.models import ConsentRecord
 from cookies.selectors import banner_version
-from cookies.tasks import purge_consent_records
+from cookies.tasks import flush_consent_buffer, purge_consent_records
 from nextsupport import privacy
 from nextsupport.models import AuditEvent
-
-ENDPOINT = "/cookies/consent"
-
-
-@pytest.fixture
-def choice():
-    return {
-        "consent_id": None,
-        "categories": ["analytics"],
-        "policy_version": 1,
-        "banner_version": banner_version(),
-        "gpc": False,
-    }
-
-
-def post(client, payload, **headers):
-    headers.setdefault("HTTP_SEC_FETCH_SITE", "same-origin")
-    return client.post(ENDPOINT, data=json.dumps(payload), content_type="application/json", **headers)
+from tests.website.conftest import CONSENT_ENDPOINT as ENDPOINT
+from tests.website.conftest import consent_log, post
 
 
 @pytest.mark.obligation("P18")
@@ -40,7 +24,7 @@ def test_a_choice_is_logged_with_exactly_the_proof_fields_and_a_consent_cookie(c
     response = post(client, choice, REMOTE_ADDR="203.0.113.77")
 
     assert response.status_code == 201
-    record = ConsentRecord.objects.get()
+    record = consent_log().get()
     assert response.json() == {
         "consent_id": str(record.consent_id),
         "categories": ["analytics"],
@@ -74,7 +58,7 @@ def test_the_address_is_kept_only_as_a_keyed_hash_of_its_network(client, db, cho
     post(client, choice, REMOTE_ADDR="203.0.113.9")
     post(client, choice, REMOTE_ADDR="198.51.100.7")
 
-    first, neighbour, elsewhere = ConsentRecord.objects.order_by("created_at").values_list("ip_hash", flat=True)
+    first, neighbour, elsewhere = consent_log().values_list("ip_hash", flat=True)
     assert len(first) == 32 and first == neighbour != elsewhere
     assert "203.0.113" not in first
 
@@ -84,7 +68,7 @@ def test_a_later_choice_keeps_the_visitors_consent_id(client, db, choice):
 
     post(client, {**choice, "consent_id": consent_id, "categories": []})
 
-    assert list(ConsentRecord.objects.order_by("created_at").values_list("consent_id", "categories")) == [
+    assert list(consent_log().values_list("consent_id", "categories")) == [
         (uuid.UUID(consent_id), ["analytics"]),
         (uuid.UUID(consent_id), []),
     ]
@@ -94,18 +78,65 @@ def test_a_later_choice_keeps_the_visitors_consent_id(client, db, choice):
 def test_the_gpc_header_is_recorded_even_when_the_script_did_not_report_it(client, db, choice):
     post(client, {**choice, "categories": []}, HTTP_SEC_GPC="1")
 
-    assert ConsentRecord.objects.get().gpc is True
+    assert consent_log().get().gpc is True
 
 
-def test_logging_costs_one_query_and_creates_no_session(client, db, choice):
+def test_with_the_buffer_a_choice_costs_no_query_and_lands_on_the_next_flush(client, db, choice, redis_buffer):
     post(client, choice)  # warms the published-versions cache, as the first request of a worker does
 
     with CaptureQueriesContext(connection) as queries:
         response = post(client, choice)
 
     assert response.status_code == 201
+    assert queries.captured_queries == []
+    assert set(response.cookies) == {consent_cookie.NAME}  # no session, no CSRF cookie
+    assert ConsentRecord.objects.count() == 0 and buffer.waiting() == 2
+    assert flush_consent_buffer.delay().get() == 2
+    assert flush_consent_buffer.delay().get() == 0
+    assert str(ConsentRecord.objects.latest("created_at").consent_id) == response.json()["consent_id"]
+
+
+def test_without_a_buffer_a_choice_costs_one_insert(client, db, choice, settings):
+    settings.COOKIE_CONSENT_BUFFER_URL = ""
+    post(client, choice)
+
+    with CaptureQueriesContext(connection) as queries:
+        post(client, choice)
+
     assert [q["sql"].split()[0] for q in queries.captured_queries] == ["INSERT"]
-    assert set(response.cookies) == {consent_cookie.NAME}
+    assert ConsentRecord.objects.count() == 2
+
+
+def test_when_redis_is_down_the_choice_is_inserted_directly_not_lost(client, db, choice, settings):
+    settings.COOKIE_CONSENT_BUFFER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+    response = post(client, choice)
+
+    assert response.status_code == 201
+    assert ConsentRecord.objects.count() == 1
+
+
+def test_a_flush_that_died_half_way_is_redone_without_duplicates(client, db, choice, redis_buffer):
+    post(client, choice)
+    post(client, {**choice, "categories": []})
+    queue, processing, _ = buffer._keys()
+    # A flusher parked the batch, wrote it, and died before clearing it.
+    redis_buffer.eval(buffer._TAKE, 2, queue, processing, buffer.BATCH)
+    ConsentRecord.objects.bulk_create([buffer._decode(raw).as_record() for raw in redis_buffer.lrange(processing, 0, -1)])
+
+    buffer.flush()
+
+    assert sorted(ConsentRecord.objects.values_list("categories", flat=True)) == [[], ["analytics"]]
+    assert buffer.waiting() == 0
+
+
+def test_a_long_queue_is_flushed_by_the_request_that_finds_it(client, db, choice, redis_buffer, monkeypatch):
+    monkeypatch.setattr(buffer, "FLUSH_AT", 3)
+
+    for _ in range(3):
+        post(client, choice)
+
+    assert ConsentRecord.objects.count() == 3 and buffer.waiting() == 0
 
 
 @pytest.mark.parametrize(
@@ -126,14 +157,14 @@ def test_only_the_sites_own_pages_can_record_a_choice(client, db, choice, header
         response = post(client, choice, **headers)
 
     assert response.status_code == status
-    assert ConsentRecord.objects.count() == (1 if status == 201 else 0)
+    assert consent_log().count() == (1 if status == 201 else 0)
 
 
 def test_a_form_post_cannot_record_a_choice(client, db, choice):
     response = client.post(ENDPOINT, data={"categories": "analytics"}, HTTP_SEC_FETCH_SITE="same-origin")
 
     assert response.status_code == 415
-    assert not ConsentRecord.objects.exists()
+    assert not consent_log().exists()
 
 
 @pytest.mark.parametrize(
@@ -152,7 +183,7 @@ def test_a_malformed_choice_is_refused_with_a_reason(client, db, choice, change,
 
     assert response.status_code == status
     assert message in json.dumps(response.json())
-    assert not ConsentRecord.objects.exists()
+    assert not consent_log().exists()
 
 
 def test_invalid_json_and_oversized_bodies_are_refused(client, db):
@@ -189,6 +220,7 @@ def test_the_purge_runs_daily_from_the_beat_schedule(settings):
     schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
 
     assert schedule["cookies.tasks.purge_consent_records"] == datetime.timedelta(days=1)
+    assert schedule["cookies.tasks.flush_consent_buffer"] == datetime.timedelta(seconds=10)
     assert schedule["compliance.tasks.purge_enquiries"] == datetime.timedelta(days=1)
 
 
@@ -209,7 +241,7 @@ def test_staff_find_a_visitors_records_by_the_consent_id_they_quote(client, db, 
 
 def test_consent_records_cannot_be_edited_or_deleted_in_the_admin(client, db, compliance_officer, choice):
     post(client, choice)
-    record = ConsentRecord.objects.get()
+    record = consent_log().get()
     client.force_login(compliance_officer)
 
     response = client.post(f"/admin/cookies/consentrecord/{record.pk}/delete/", {"post": "yes"})
