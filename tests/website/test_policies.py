@@ -199,3 +199,14 @@ def test_staff_draft_and_publish_through_the_admin(client, db, compliance_office
     assert draft.status == PolicyDocument.Status.PUBLISHED
     change_page = client.get(f"/admin/nextsupport/policydocument/{draft.pk}/change/").content.decode()
     assert 'name="body"' not in change_page  # read-only once published
+
+
+@pytest.mark.obligation("P42", "P49", "P54")
+def test_people_we_called_find_how_to_stop_calls_and_how_to_make_a_request(client, db):
+    html = client.get("/your-rights/").content.decode()
+
+    assert 'href="/stop-calls/"' in html
+    assert "No account, no proof of identity" in html
+    assert "We answer within 30 days." in html
+    assert "mailto:compliance@nextsupport.co.uk" in html
+    assert "https://ico.org.uk/make-a-complaint/" in html
