@@ -40,8 +40,8 @@ from cookies.selectors import banner_version
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "bench.nextsupport.example"
-ROUNDS = 5
-SECONDS = 4
+ROUNDS = 7
+SECONDS = 3
 CONNECTIONS = 16
 WORKERS = 2 * (os.cpu_count() or 1) + 1  # gunicorn's own sizing advice
 TARGET_RATIO = 0.70

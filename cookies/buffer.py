@@ -111,42 +111,25 @@ def _encode(choice: LoggedChoice) -> str:
     )
 
 
-def _decode(raw: bytes) -> LoggedChoice:
-    id_, consent_id, categories, policy_version, banner_version, gpc, ip_hash, created = json.loads(raw)
-    return LoggedChoice(
-        id=uuid.UUID(id_),
-        consent_id=uuid.UUID(consent_id),
-        categories=categories,
-        policy_version=policy_version,
-        banner_version=banner_version,
-        gpc=gpc,
-        ip_hash=ip_hash,
-        created_at=datetime.datetime.fromtimestamp(created, datetime.UTC),
-    )
-
-
-# One statement per batch, columns as arrays: the ORM's bulk_create spends more
-# building model instances than PostgreSQL spends storing the rows. A record
-# already written (a flush redone after a crash) is skipped by its primary key.
+# One statement per batch, columns as arrays, straight from the queued JSON: the
+# ORM's bulk_create spends more building model instances than PostgreSQL spends
+# storing the rows. A record already written (a flush redone after a crash) is
+# skipped by its primary key.
 _INSERT_BATCH = (
     f"INSERT INTO {ConsentRecord._meta.db_table} "  # noqa: S608 (our own table name, no outside input)
     "(id, consent_id, categories, policy_version, banner_version, gpc, ip_hash, created_at) "
-    "SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::jsonb[], %s::int[], %s::text[], %s::bool[], %s::text[], %s::timestamptz[]) "
+    "SELECT r.id, r.consent_id, r.categories, r.policy_version, r.banner_version, r.gpc, r.ip_hash, to_timestamp(r.created) "
+    "FROM unnest(%s::uuid[], %s::uuid[], %s::jsonb[], %s::int[], %s::text[], %s::bool[], %s::text[], %s::float8[]) "
+    "AS r(id, consent_id, categories, policy_version, banner_version, gpc, ip_hash, created) "
     "ON CONFLICT (id) DO NOTHING"
 )
 
 
-def write(choices: list[LoggedChoice]) -> None:
-    columns = (
-        [c.id for c in choices],
-        [c.consent_id for c in choices],
-        [json.dumps(c.categories) for c in choices],
-        [c.policy_version for c in choices],
-        [c.banner_version for c in choices],
-        [c.gpc for c in choices],
-        [c.ip_hash for c in choices],
-        [c.created_at for c in choices],
-    )
+def write(encoded: list[bytes | str]) -> None:
+    """Insert queued records (as _encode wrote them) in one statement."""
+    rows = [json.loads(item) for item in encoded]
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    columns[2] = [json.dumps(categories) for categories in columns[2]]
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_BATCH, columns)
 
@@ -249,7 +232,7 @@ def _drain_or_write(stage: _WriteBehind) -> None:
         with stage.moving, stage.lock:
             items, stage.items = stage.items, []
         if items:
-            write([_decode(item) for item in items])
+            write(items)
             logger.warning("Consent buffer unavailable; %s records written directly.", len(items))
 
 
@@ -298,7 +281,7 @@ def _write_parked(client: redis.Redis, processing: str) -> int:
     raw = client.lrange(processing, 0, -1)
     if not raw:
         return 0
-    write([_decode(item) for item in raw])
+    write(raw)
     # Trim only what was written: anything parked meanwhile stays for the next pass.
     client.ltrim(processing, len(raw), -1)
     return len(raw)

@@ -122,7 +122,7 @@ def test_a_flush_that_died_half_way_is_redone_without_duplicates(client, db, cho
     queue, processing, _ = buffer._keys()
     # A flusher parked the batch, wrote it, and died before clearing it.
     redis_buffer.eval(buffer._TAKE, 2, queue, processing, buffer.BATCH)
-    ConsentRecord.objects.bulk_create([buffer._decode(raw).as_record() for raw in redis_buffer.lrange(processing, 0, -1)])
+    buffer.write(redis_buffer.lrange(processing, 0, -1))
 
     buffer.flush()
 
