@@ -1,12 +1,14 @@
-"""Reactions to sign-in events from Django and allauth: sign-in sessions and the audit trail."""
+"""Reactions to events from Django, allauth and the platform: sign-in sessions, the audit
+trail, and e-mailing clients about significant policy changes (P53)."""
 
 from allauth.account import signals as allauth_signals
 from django.contrib.auth import signals as auth_signals
 from django.dispatch import receiver
 
 from nextsupport import audit
+from nextsupport.signals import policy_published
 
-from . import events, services
+from . import events, services, tasks
 from .models import SignInSession
 
 
@@ -54,3 +56,9 @@ def password_reset(sender, request, user, **kwargs):
     services.sign_in_sessions_end(user=user, request=request, keep_current=False)
     if user.locked_until or user.failed_sign_in_count:
         services.account_unlock(user=user, request=request, reason="Password reset by e-mail link.")
+
+
+@receiver(policy_published, dispatch_uid="accounts.email_clients_about_significant_change")
+def email_clients_about_significant_change(*, document, **kwargs):
+    if document.significant_change:
+        tasks.notify_clients_of_policy_change.delay_on_commit(document.pk)

@@ -317,3 +317,8 @@ def _date(value: datetime.date | None) -> str | None:
 
 def _datetime(value: datetime.datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def active_client_users():
+    """Active users who are members of at least one active client organisation."""
+    return User.objects.filter(is_active=True, memberships__organisation__status=Organisation.Status.ACTIVE).distinct()

@@ -1,6 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 
-from .models import AuditEvent
+from . import services
+from .models import AuditEvent, PolicyDocument
 
 
 @admin.register(AuditEvent)
@@ -31,3 +34,66 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(PolicyDocument)
+class PolicyDocumentAdmin(admin.ModelAdmin):
+    """Drafts are edited here; publishing fixes the text. To change a published
+    version, use "Draft the next version" and publish the draft when it is ready."""
+
+    list_display = ("kind", "version", "title", "status", "effective_date", "significant_change", "published_at")
+    list_filter = ("kind", "status", "significant_change")
+    search_fields = ("title",)
+    ordering = ("kind", "-version")
+    actions = ("publish", "draft_next_version")
+    fields = ("kind", "version", "title", "status", "effective_date", "significant_change", "summary_of_changes", "body")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ("version", "status")
+        if obj.is_published:
+            return (*self.fields, "published_at", "clients_notified_at")
+        return ("kind", "version", "status")
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and obj.is_published:
+            return (*self.fields, "published_at", "clients_notified_at")
+        return self.fields
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or not obj.is_published
+
+    def get_changeform_initial_data(self, request):
+        return {"effective_date": timezone.localdate(), **super().get_changeform_initial_data(request)}
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # New documents are numbered by the service, never by hand.
+        created = services.policy_document_draft(
+            kind=obj.kind,
+            title=obj.title,
+            body=obj.body,
+            effective_date=obj.effective_date,
+            summary_of_changes=obj.summary_of_changes,
+            significant_change=obj.significant_change,
+        )
+        obj.pk, obj.version, obj._state.adding = created.pk, created.version, False
+
+    @admin.action(description="Publish the selected drafts")
+    def publish(self, request, queryset):
+        for document in queryset.order_by("kind", "version"):
+            try:
+                services.policy_document_publish(document=document, request=request)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            else:
+                note = " Clients are being e-mailed about this significant change." if document.significant_change else ""
+                self.message_user(request, f"Published {document.get_kind_display()} version {document.version}.{note}")
+
+    @admin.action(description="Draft the next version of the selected documents")
+    def draft_next_version(self, request, queryset):
+        for document in queryset:
+            draft = services.policy_document_draft_from(document=document)
+            self.message_user(request, f"Drafted {draft}: edit it, then publish it.")

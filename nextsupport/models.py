@@ -111,6 +111,12 @@ class PolicyDocument(models.Model):
         default=False, help_text="Significant changes are announced on the site and e-mailed to clients."
     )
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set once when the e-mail about a significant change is claimed for sending,
+    # so a redelivered task never e-mails clients twice.
+    clients_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # Publishing fixes these: a change means drafting a new version.
+    FIXED_ON_PUBLISH = ("kind", "version", "title", "summary_of_changes", "body", "effective_date", "significant_change")
 
     class Meta:
         ordering = ["kind", "-version"]
@@ -118,3 +124,24 @@ class PolicyDocument(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} v{self.version} ({self.get_status_display()})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            self._refuse_editing_published(kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    def _refuse_editing_published(self, update_fields):
+        if update_fields is not None and not set(update_fields) & set(self.FIXED_ON_PUBLISH):
+            return
+        stored = type(self).objects.filter(pk=self.pk).values(*self.FIXED_ON_PUBLISH, "status").first()
+        if stored is None or stored.pop("status") != self.Status.PUBLISHED:
+            return
+        changed = [name for name, value in stored.items() if getattr(self, name) != value]
+        if changed:
+            raise PermissionError(
+                f"{self} is published and cannot be edited ({', '.join(changed)} changed): draft a new version instead."
+            )

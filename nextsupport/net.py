@@ -4,6 +4,8 @@ import ipaddress
 
 from django.conf import settings
 
+from .crypto import blind_index
+
 
 def client_ip(request) -> str:
     """The client's address, trusting X-Forwarded-For only as far as our own proxies.
@@ -29,3 +31,23 @@ def normalise_ip(value: str) -> str:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
     return address.compressed
+
+
+def network_digest(value: str, *, purpose: str) -> str:
+    """A keyed hash of the network an address belongs to (IPv4 /24, IPv6 /48), never the address.
+
+    Enough to tell requests from one network apart (consent proof, rate limits)
+    without keeping an address that identifies a household. '' when not an address.
+    """
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return ""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    # Mask the host bits arithmetically: this runs for every consent record.
+    if address.version == 4:
+        network = f"{ipaddress.IPv4Address(int(address) & 0xFFFF_FF00)}/24"
+    else:
+        network = f"{ipaddress.IPv6Address(int(address) >> 80 << 80)}/48"
+    return blind_index(purpose, network).hex()[:32]

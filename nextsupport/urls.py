@@ -6,10 +6,28 @@ from accounts import urls as accounts_urls
 from consumers.urls import public_urlpatterns as consumers_public
 
 from . import views
+from .models import PolicyDocument
+
+Kind = PolicyDocument.Kind
+
+
+def _policy_routes(prefix: str, name: str, kind: str) -> list:
+    """The page of a policy in force, and its archive of published versions (P53)."""
+    return [
+        path(f"{prefix}/", views.policy, {"kind": kind}, name=name),
+        path(f"{prefix}/version-<int:version>/", views.policy, {"kind": kind}, name=f"{name}-version"),
+    ]
+
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("privacy-policy/", views.privacy_policy, name="privacy-policy"),
+    *_policy_routes("privacy-policy", "privacy-policy", Kind.PRIVACY),
+    *_policy_routes("terms", "terms", Kind.TERMS),
+    *_policy_routes("accessibility", "accessibility", Kind.ACCESSIBILITY),
+    *_policy_routes("sub-processors", "sub-processors", Kind.SUBPROCESSORS),
+    path("your-rights/", views.your_rights, name="your-rights"),
+    path("", include("cookies.urls")),
+    path("", include("compliance.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     # allauth first: our own /accounts/2fa/ pages sit beside its pages.

@@ -6,7 +6,10 @@ The personas' organisations are established clients: approved by compliance and
 with the current Terms and DPA accepted (see tests.factories.OrganisationFactory).
 """
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -84,3 +87,20 @@ def owner_client(client, owner):
 @pytest.fixture
 def outsider_client(client, outsider):
     return login(client, outsider)
+
+
+def _run_seed(module: str, function: str):
+    getattr(importlib.import_module(module), function)(apps, None)
+
+
+@pytest.fixture
+def site_content(db):
+    """The policy documents and cookie register as the migrations seed them.
+
+    Transactional tests (live_server) empty every table afterwards, so a browser
+    test cannot count on migration data still being there: it seeds it again.
+    """
+    _run_seed("nextsupport.migrations.0004_publish_privacy_policy", "publish")
+    _run_seed("nextsupport.migrations.0006_publish_site_documents", "publish")
+    _run_seed("accounts.migrations.0003_publish_terms_and_dpa", "publish")
+    _run_seed("cookies.migrations.0002_seed_register", "seed")

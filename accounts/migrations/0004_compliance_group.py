@@ -2,13 +2,13 @@
 
 Staff are never superusers by default; they get their powers from this group.
 Apps added later grant their own admin permissions to the group in their own
-migrations (look the group up by name).
+migrations, with accounts.compliance_group.grant_to_compliance.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-GROUP = "Compliance"
+from accounts.compliance_group import GROUP, grant_to_compliance
+
 PERMISSIONS = {
     "accounts": [
         "view_user",
@@ -31,21 +31,7 @@ PERMISSIONS = {
 
 
 def create_group(apps, schema_editor):
-    # Permissions are normally created after migrations run; make sure they exist now.
-    for label in PERMISSIONS:
-        config = apps.get_app_config(label)
-        config.models_module = True
-        create_permissions(config, apps=apps, verbosity=0)
-        config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _ = Group.objects.get_or_create(name=GROUP)
-    for app_label, codenames in PERMISSIONS.items():
-        found = Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames)
-        missing = set(codenames) - set(found.values_list("codename", flat=True))
-        if missing:
-            raise RuntimeError(f"Permissions missing for the Compliance group: {sorted(missing)}")
-        group.permissions.add(*found)
+    apps.get_model("auth", "Group").objects.get_or_create(name=GROUP)
 
 
 def remove_group(apps, schema_editor):
@@ -61,4 +47,7 @@ class Migration(migrations.Migration):
         ("nextsupport", "0004_publish_privacy_policy"),
     ]
 
-    operations = [migrations.RunPython(create_group, remove_group)]
+    operations = [
+        migrations.RunPython(create_group, remove_group),
+        *(grant_to_compliance(app_label, codenames) for app_label, codenames in PERMISSIONS.items()),
+    ]

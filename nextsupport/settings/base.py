@@ -263,6 +263,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "consumers.tasks.sweep_imports",
         "schedule": timedelta(minutes=5),
     },
+    "flush-consent-buffer": {
+        "task": "cookies.tasks.flush_consent_buffer",
+        "schedule": timedelta(seconds=10),
+    },
+    "purge-cookie-consent-records": {
+        "task": "cookies.tasks.purge_consent_records",
+        "schedule": timedelta(hours=24),
+    },
+    "purge-enquiries": {
+        "task": "compliance.tasks.purge_enquiries",
+        "schedule": timedelta(hours=24),
+    },
 }
 
 # --- Contact-list imports -----------------------------------------------------
@@ -338,6 +350,23 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="NextSupport <no-reply@ne
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 COMPLIANCE_EMAIL = "compliance@nextsupport.co.uk"
+
+# --- Public website -----------------------------------------------------------
+
+# Where e-mails point visitors and clients back to (policy notices, acknowledgements).
+PUBLIC_SITE_URL = env("PUBLIC_SITE_URL", default="https://www.nextsupport.co.uk")
+# Google Analytics 4, loaded only after consent (P08). No measurement id: no analytics at all.
+# The script URL is a setting so tests point it at a local stand-in and nothing leaves the machine.
+GOOGLE_ANALYTICS_MEASUREMENT_ID = env("GOOGLE_ANALYTICS_MEASUREMENT_ID", default="")
+GOOGLE_ANALYTICS_SCRIPT_URL = env("GOOGLE_ANALYTICS_SCRIPT_URL", default="https://www.googletagmanager.com/gtag/js")
+# Consent records are queued in this Redis and written to PostgreSQL in batches
+# (cookies.buffer); empty: each record is inserted directly.
+COOKIE_CONSENT_BUFFER_URL = env("COOKIE_CONSENT_BUFFER_URL", default=REDIS_URL)
+# Web processes hand records to Redis in batches from a background thread (a hard
+# kill loses at most 0.2 s of them); off: one RPUSH per request.
+COOKIE_CONSENT_WRITE_BEHIND = env.bool("COOKIE_CONSENT_WRITE_BEHIND", default=True)
+# Contact form: at most this many submissions per network (the /24 or /48 of the address) per hour.
+CONTACT_FORM_LIMIT_PER_HOUR = env.int("CONTACT_FORM_LIMIT_PER_HOUR", default=5)
 
 # --- Logging ----------------------------------------------------------------
 

@@ -11,7 +11,8 @@ from django_otp.oath import TOTP
 
 from accounts.models import Membership, Organisation
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# site_content: transactional tests empty every table; sign-up needs the published Terms and DPA.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("site_content")]
 
 
 def _code_for(secret_shown: str) -> str:

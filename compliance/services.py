@@ -1,0 +1,138 @@
+"""Writes for website enquiries: submission, acknowledgement, replies, resolution, purge (P09, P33)."""
+
+import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from nextsupport import audit
+from nextsupport.net import network_digest
+
+from .models import ENQUIRY_RETENTION_DAYS, RESOLVED_ENQUIRY_GRACE_DAYS, Enquiry, EnquiryReply
+
+ENQUIRY_RESOLVED = "compliance.enquiry_resolved"
+ENQUIRY_REOPENED = "compliance.enquiry_reopened"
+ENQUIRY_REPLIED = "compliance.enquiry_replied"
+ENQUIRIES_PURGED = "compliance.enquiries_purged"
+
+
+def contact_attempt_allowed(*, ip: str, limit: int | None = None) -> bool:
+    """Count one contact-form submission from this network; False once over the hourly limit.
+
+    Counted per network (not per address) so a bot rotating addresses within one
+    range is still held back; the counter key is a keyed hash, never the address.
+    """
+    limit = settings.CONTACT_FORM_LIMIT_PER_HOUR if limit is None else limit
+    key = f"compliance:contact-rate:{network_digest(ip, purpose='rate-limit') or 'unknown'}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr: this is the first of a new hour
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    return count <= limit
+
+
+@transaction.atomic
+def enquiry_submit(*, name: str, email: str, subject: str, message: str) -> Enquiry:
+    """Store an enquiry and queue the acknowledgement to the sender."""
+    from .tasks import send_enquiry_acknowledgement
+
+    enquiry = Enquiry.objects.create(name=name, email=email, subject=subject, message=message)
+    send_enquiry_acknowledgement.delay_on_commit(enquiry.pk)
+    return enquiry
+
+
+def _send(*, to: str, subject: str, template: str, context: dict) -> None:
+    context = {**context, "site_url": settings.PUBLIC_SITE_URL, "compliance_email": settings.COMPLIANCE_EMAIL}
+    EmailMessage(subject=subject, body=render_to_string(template, context), to=[to]).send()
+
+
+def enquiry_acknowledge(*, enquiry_id: int) -> bool:
+    """Send the acknowledgement once: the conditional UPDATE claims it, so two workers never both send."""
+    now = timezone.now()
+    claimed = Enquiry.objects.filter(pk=enquiry_id, acknowledged_at__isnull=True).update(acknowledged_at=now)
+    if not claimed:
+        return False
+    enquiry = Enquiry.objects.get(pk=enquiry_id)
+    # The message is not echoed back: an address typed by someone else must not receive their text.
+    _send(
+        to=enquiry.email,
+        subject="We have received your message",
+        template="compliance/email/enquiry_acknowledgement.txt",
+        context={"enquiry": enquiry, "retention_days": ENQUIRY_RETENTION_DAYS, "grace_days": RESOLVED_ENQUIRY_GRACE_DAYS},
+    )
+    return True
+
+
+@transaction.atomic
+def enquiry_reply(*, enquiry: Enquiry, body: str, sender, request=None) -> EnquiryReply:
+    """Record a reply and queue its e-mail to the enquirer."""
+    from .tasks import send_enquiry_reply
+
+    if not body.strip():
+        raise ValueError("A reply needs some text.")
+    reply = EnquiryReply.objects.create(enquiry=enquiry, body=body, sent_by=sender)
+    audit.record(ENQUIRY_REPLIED, request=request, actor=sender, target=enquiry, details={"reply_id": reply.pk})
+    send_enquiry_reply.delay_on_commit(reply.pk)
+    return reply
+
+
+def enquiry_reply_send(*, reply_id: int) -> bool:
+    claimed = EnquiryReply.objects.filter(pk=reply_id, sent_at__isnull=True).update(sent_at=timezone.now())
+    if not claimed:
+        return False
+    reply = EnquiryReply.objects.select_related("enquiry").get(pk=reply_id)
+    _send(
+        to=reply.enquiry.email,
+        subject=f"Re: {reply.enquiry.subject}",
+        template="compliance/email/enquiry_reply.txt",
+        context={"reply": reply, "enquiry": reply.enquiry},
+    )
+    return True
+
+
+@transaction.atomic
+def enquiry_resolve(*, enquiry: Enquiry, actor, request=None) -> Enquiry:
+    """Mark resolved; the purge deletes it RESOLVED_ENQUIRY_GRACE_DAYS later (P33)."""
+    updated = Enquiry.objects.filter(pk=enquiry.pk, status=Enquiry.Status.OPEN).update(
+        status=Enquiry.Status.RESOLVED, resolved_at=timezone.now()
+    )
+    if updated:
+        audit.record(ENQUIRY_RESOLVED, request=request, actor=actor, target=enquiry)
+    enquiry.refresh_from_db(fields=["status", "resolved_at"])
+    return enquiry
+
+
+@transaction.atomic
+def enquiry_reopen(*, enquiry: Enquiry, actor, request=None) -> Enquiry:
+    updated = Enquiry.objects.filter(pk=enquiry.pk, status=Enquiry.Status.RESOLVED).update(
+        status=Enquiry.Status.OPEN, resolved_at=None
+    )
+    if updated:
+        audit.record(ENQUIRY_REOPENED, request=request, actor=actor, target=enquiry)
+    enquiry.refresh_from_db(fields=["status", "resolved_at"])
+    return enquiry
+
+
+def expired_enquiries(now: datetime.datetime | None = None):
+    """Enquiries past retention: a year old, or resolved more than the grace period ago."""
+    now = now or timezone.now()
+    return Enquiry.objects.filter(
+        Q(received_at__lt=now - datetime.timedelta(days=ENQUIRY_RETENTION_DAYS))
+        | Q(status=Enquiry.Status.RESOLVED, resolved_at__lt=now - datetime.timedelta(days=RESOLVED_ENQUIRY_GRACE_DAYS))
+    )
+
+
+@transaction.atomic
+def enquiries_purge_expired(*, now: datetime.datetime | None = None) -> int:
+    """Delete expired enquiries with their replies; the audit trail gets the count, never the contents (P34)."""
+    deleted = expired_enquiries(now).delete()[1].get(Enquiry._meta.label, 0)
+    if deleted:
+        audit.record(ENQUIRIES_PURGED, actor_label="task:purge_enquiries", details={"deleted": deleted})
+    return deleted

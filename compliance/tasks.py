@@ -1,0 +1,19 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task
+def send_enquiry_acknowledgement(enquiry_id: int) -> bool:
+    return services.enquiry_acknowledge(enquiry_id=enquiry_id)
+
+
+@shared_task
+def send_enquiry_reply(reply_id: int) -> bool:
+    return services.enquiry_reply_send(reply_id=reply_id)
+
+
+@shared_task
+def purge_enquiries() -> int:
+    """Daily (CELERY_BEAT_SCHEDULE): enquiries past retention are deleted (P33). Safe to run twice."""
+    return services.enquiries_purge_expired()

@@ -1,0 +1,31 @@
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from nextsupport.net import client_ip
+
+from . import services
+from .forms import ContactForm
+
+
+@require_http_methods(["GET", "POST"])
+def contact(request):
+    form = ContactForm(request.POST or None)
+    if request.method != "POST":
+        return render(request, "compliance/contact.html", {"form": form})
+    if form.is_bot():
+        # Answer a bot exactly as a person, so it learns nothing; store nothing.
+        return redirect("contact-thanks")
+    if not form.is_valid():
+        return render(request, "compliance/contact.html", {"form": form}, status=400)
+    # Only complete submissions count: they are what stores data and sends e-mail.
+    if not services.contact_attempt_allowed(ip=client_ip(request)):
+        form.add_error(None, "You have sent several messages in the last hour. Please wait an hour, or e-mail us instead.")
+        return render(request, "compliance/contact.html", {"form": form}, status=429)
+    data = form.cleaned_data
+    services.enquiry_submit(name=data["name"], email=data["email"], subject=data["subject"], message=data["message"])
+    return redirect("contact-thanks")
+
+
+@require_GET
+def contact_thanks(request):
+    return render(request, "compliance/contact_thanks.html")

@@ -1,0 +1,53 @@
+"""The write-behind stage of the consent log: records leave the request without I/O,
+reach Redis from a background thread, and are never lost when Redis is down."""
+
+import time
+
+import pytest
+
+from cookies import buffer
+from cookies.models import ConsentRecord
+from tests.website.conftest import post
+
+
+def eventually(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+@pytest.fixture
+def write_behind(settings):
+    settings.COOKIE_CONSENT_WRITE_BEHIND = True
+    yield
+    buffer._write_behind.discard()
+
+
+@pytest.mark.obligation("P18")
+def test_a_choice_reaches_redis_from_the_background_and_the_table_on_flush(client, db, choice, redis_buffer, write_behind):
+    response = post(client, choice)
+
+    assert response.status_code == 201
+    queue, _, _ = buffer._keys()
+    assert eventually(lambda: redis_buffer.llen(queue) == 1)  # moved by the thread, not the request
+    assert buffer._write_behind.thread.is_alive()
+    assert ConsentRecord.objects.count() == 0
+    assert buffer.flush() == 1
+    assert str(ConsentRecord.objects.get().consent_id) == response.json()["consent_id"]
+
+
+@pytest.mark.obligation("P18")
+def test_with_redis_down_waiting_choices_are_written_directly_when_flushed(client, db, choice, settings, write_behind):
+    settings.COOKIE_CONSENT_BUFFER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+    post(client, choice)
+    post(client, {**choice, "categories": []})
+    time.sleep(buffer._WriteBehind.INTERVAL * 2)  # the thread tried Redis, failed, and kept them
+
+    assert len(buffer._write_behind.items) == 2
+    buffer.flush()
+    assert sorted(ConsentRecord.objects.values_list("categories", flat=True)) == [[], ["analytics"]]
+    assert buffer._write_behind.items == []
