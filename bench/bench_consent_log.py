@@ -58,7 +58,8 @@ def _database_url() -> str:
     """The bench (test) database, as a URL for the gunicorn processes."""
     s = connection.settings_dict
     auth = quote(s["USER"] or "") + (f":{quote(s['PASSWORD'])}" if s["PASSWORD"] else "")
-    host = s["HOST"] or ""
+    # A socket directory (the embedded PostgreSQL) arrives as OPTIONS["host"] from a ?host= URL.
+    host = s["HOST"] or s.get("OPTIONS", {}).get("host", "")
     if host.startswith("/"):
         return f"postgresql://{auth}@/{s['NAME']}?host={quote(host)}"
     return f"postgresql://{auth}@{host}:{s['PORT'] or 5432}/{s['NAME']}"
