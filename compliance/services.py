@@ -3,7 +3,6 @@
 import datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
@@ -11,7 +10,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from nextsupport import audit
-from nextsupport.net import network_digest
 
 from .models import ENQUIRY_RETENTION_DAYS, RESOLVED_ENQUIRY_GRACE_DAYS, Enquiry, EnquiryReply
 
@@ -19,23 +17,6 @@ ENQUIRY_RESOLVED = "compliance.enquiry_resolved"
 ENQUIRY_REOPENED = "compliance.enquiry_reopened"
 ENQUIRY_REPLIED = "compliance.enquiry_replied"
 ENQUIRIES_PURGED = "compliance.enquiries_purged"
-
-
-def contact_attempt_allowed(*, ip: str, limit: int | None = None) -> bool:
-    """Count one contact-form submission from this network; False once over the hourly limit.
-
-    Counted per network (not per address) so a bot rotating addresses within one
-    range is still held back; the counter key is a keyed hash, never the address.
-    """
-    limit = settings.CONTACT_FORM_LIMIT_PER_HOUR if limit is None else limit
-    key = f"compliance:contact-rate:{network_digest(ip, purpose='rate-limit') or 'unknown'}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr: this is the first of a new hour
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    return count <= limit
 
 
 @transaction.atomic

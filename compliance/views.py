@@ -1,7 +1,8 @@
+from django.conf import settings
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from nextsupport.net import client_ip
+from nextsupport import ratelimit
 
 from . import services
 from .forms import ContactForm
@@ -18,7 +19,7 @@ def contact(request):
     if not form.is_valid():
         return render(request, "compliance/contact.html", {"form": form}, status=400)
     # Only complete submissions count: they are what stores data and sends e-mail.
-    if not services.contact_attempt_allowed(ip=client_ip(request)):
+    if not ratelimit.allow("contact-form", request, limit=settings.CONTACT_FORM_LIMIT_PER_HOUR, window=3600):
         form.add_error(None, "You have sent several messages in the last hour. Please wait an hour, or e-mail us instead.")
         return render(request, "compliance/contact.html", {"form": form}, status=429)
     data = form.cleaned_data

@@ -3,21 +3,22 @@
     if not ratelimit.allow("stop-calls", request, limit=10, window=3600):
         ...answer 429...
 
-The client address is hashed before it becomes part of a cache key.
+Requests are counted per network (IPv4 /24, IPv6 /48), so a bot rotating
+addresses within one range is still held back; the cache key holds a keyed
+hash of the network, never the address.
 """
 
-import hashlib
 import time
 
 from django.core.cache import cache
 
-from .net import client_ip
+from .net import client_ip, network_digest
 
 
 def allow(scope: str, request, *, limit: int, window: int) -> bool:
-    """Count this request; False once the address has made more than `limit` in the current window."""
-    address = hashlib.sha256(client_ip(request).encode()).hexdigest()[:32]
-    key = f"ratelimit:{scope}:{address}:{int(time.time() // window)}"
+    """Count this request; False once its network has made more than `limit` in the current window."""
+    network = network_digest(client_ip(request), purpose="rate-limit") or "unknown"
+    key = f"ratelimit:{scope}:{network}:{int(time.time() // window)}"
     cache.add(key, 0, timeout=window)
     try:
         return cache.incr(key) <= limit
