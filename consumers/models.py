@@ -24,6 +24,7 @@ from nextsupport.fields import (
     EncryptedPhoneField,
     EncryptedTextField,
 )
+from nextsupport.models import AppendOnlyModel
 
 _P30 = "P30: deleted 30 days after the last campaign using it ended, or at once on the client's request."
 
@@ -278,14 +279,6 @@ class ImportProblem(models.Model):
         return f"Row {self.row_number}: {self.reason}"
 
 
-class ConsentQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise PermissionError("The consent ledger is append-only: record a withdrawal instead of changing consent.")
-
-    def delete(self):
-        raise PermissionError("The consent ledger is append-only: consent evidence is not deleted.")
-
-
 @privacy.register(
     category=privacy.Category.CONSENT,
     controller=privacy.Controller.CLIENT,
@@ -302,7 +295,7 @@ class ConsentQuerySet(models.QuerySet):
     # to be able to show (P14, P18): an erasure request does not remove it.
     erasure=privacy.Action.RETAIN,
 )
-class ConsentRecord(models.Model):
+class ConsentRecord(AppendOnlyModel):
     """One entry of the consent ledger (PECR, P14/P18/P41): given or withdrawn, never edited.
 
     The latest entry by `occurred_at` for (client, person, purpose) decides:
@@ -346,7 +339,8 @@ class ConsentRecord(models.Model):
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ConsentQuerySet.as_manager()
+    refuse_update = "The consent ledger is append-only: record a withdrawal instead of changing consent."
+    refuse_delete = "The consent ledger is append-only: consent evidence is not deleted."
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -357,14 +351,6 @@ class ConsentRecord(models.Model):
 
     def __str__(self):
         return f"{self.get_purpose_display()} {self.get_action_display().lower()} ({self.occurred_at:%Y-%m-%d})"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("The consent ledger is append-only: record a withdrawal instead of changing consent.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("The consent ledger is append-only: consent evidence is not deleted.")
 
 
 class SuppressionReason(models.TextChoices):

@@ -6,12 +6,33 @@ from django.db import models
 from . import privacy
 
 
-class AuditEventQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise PermissionError("The audit trail is append-only: events cannot be updated.")
+        raise PermissionError(self.model.refuse_update)
 
     def delete(self):
-        raise PermissionError("The audit trail is append-only: events cannot be deleted.")
+        raise PermissionError(self.model.refuse_delete)
+
+
+class AppendOnlyModel(models.Model):
+    """Evidence written once: the model, its queryset and (in a migration) a database
+    trigger refuse every update and delete. Subclasses say why in their refusals."""
+
+    refuse_update = "This record is append-only: it cannot be changed."
+    refuse_delete = "This record is append-only: it cannot be deleted."
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError(self.refuse_update)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError(self.refuse_delete)
 
 
 @privacy.register(
@@ -27,7 +48,7 @@ class AuditEventQuerySet(models.QuerySet):
     ),
     erasure=privacy.Action.RETAIN,
 )
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
     """One event. `hash` covers every other column and the previous event's hash.
 
     Rows are written only by nextsupport.audit.record(); the model, its queryset,
@@ -59,7 +80,8 @@ class AuditEvent(models.Model):
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
-    objects = AuditEventQuerySet.as_manager()
+    refuse_update = "The audit trail is append-only: events cannot be updated."
+    refuse_delete = "The audit trail is append-only: events cannot be deleted."
 
     class Meta:
         ordering = ["-sequence"]
@@ -67,14 +89,6 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"#{self.sequence} {self.action} by {self.actor_label}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("The audit trail is append-only: events cannot be updated.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("The audit trail is append-only: events cannot be deleted.")
 
 
 class PolicyDocument(models.Model):
