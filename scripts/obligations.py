@@ -25,8 +25,14 @@ def main() -> int:
     proved = failed = 0
     for obligation, promise in defined_ids().items():
         tests = sorted(by_id.get(obligation, []))
-        passing = [t for t, outcome in tests if outcome == "passed"]
-        status = "PROVED" if passing and len(passing) == len(tests) else ("FAILING" if tests else "no test")
+        outcomes = {outcome for _, outcome in tests}
+        # A skipped test (e.g. one that needs Redis) neither proves nor breaks a promise.
+        if "failed" in outcomes:
+            status = "FAILING"
+        elif "passed" in outcomes:
+            status = "PROVED"
+        else:
+            status = "only skipped tests" if tests else "no test"
         proved += status == "PROVED"
         failed += status == "FAILING"
         print(f"{obligation} [{status}] {promise[:90]}")
