@@ -246,11 +246,14 @@ def legal_document(request, kind):
     if kind not in LEGAL_SLUGS:
         raise Http404("No such document.")
     published = PolicyDocument.objects.filter(kind=LEGAL_SLUGS[kind], status=PolicyDocument.Status.PUBLISHED)
-    version = request.GET.get("version", "")
-    if version.isdigit():
+    version = request.GET.get("version")
+    if version is None:
+        document = published.filter(effective_date__lte=timezone.localdate()).order_by("-version").first()
+    elif version.isascii() and version.isdecimal():
+        # Not isdigit(): "²" is a digit to Python but not a number int() reads.
         document = published.filter(version=int(version)).first()
     else:
-        document = published.filter(effective_date__lte=timezone.localdate()).order_by("-version").first()
+        raise Http404("Versions are whole numbers, e.g. ?version=2.")
     if document is None:
         raise Http404("That document is not published.")
     meta, blocks = documents.parse(document.body)

@@ -149,6 +149,14 @@ def test_each_accepted_version_stays_readable(client, terms_v2):
     assert client.get("/legal/data-processing-agreement/").status_code == 200
 
 
+@pytest.mark.parametrize("version", ["²", "٣", "1.0", "-1", "abc", "99999999999999999999999"])
+def test_a_version_that_is_not_a_plain_number_or_not_published_is_not_found(client, db, version):
+    # "²" and "٣" pass str.isdigit() but int() refuses them: they once answered 500.
+    response = client.get("/legal/terms-of-service/", {"version": version})
+
+    assert response.status_code == 404
+
+
 def test_the_seeded_agreements_are_real_documents(db):
     terms, dpa = selectors.current_agreements()
 
