@@ -9,10 +9,11 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
+from accounts import services
 from accounts.models import Invitation, Membership, Role
 from tests.accounts.helpers import actions, last_sequence
 from tests.conftest import login
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
 
 def _invite(client, organisation, email, role=Role.VIEWER):
@@ -59,6 +60,28 @@ def test_an_invited_colleague_signs_up_from_the_link_and_joins_with_the_given_ro
     assert {"member.invited", "member.joined"} <= set(actions(since))
     # The address counted as verified (the link proved it), so the next stop is the second factor.
     assert newcomer.get("/app/")["Location"].startswith("/accounts/2fa/setup/")
+
+
+def test_an_organisation_name_with_markup_is_shown_as_text_on_the_invitee_sign_up_page(db):
+    evil = OrganisationFactory(legal_name='Evil <script>alert("x")</script> Ltd')
+    inviter = MembershipFactory(organisation=evil, role=Role.OWNER)
+    invitation = services.invitation_create(
+        organisation=evil, email="victim@example.com", role=Role.VIEWER, invited_by=inviter, request=None
+    )
+    victim = Client()
+    victim.get(f"/app/invitations/{invitation.token()}/")
+
+    html = victim.get("/accounts/signup/").content.decode()
+
+    assert '<script>alert("x")</script>' not in html
+    assert "Evil &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Ltd invited" in html
+
+
+def test_help_text_built_as_markup_still_renders_as_markup_on_sign_up(client, db):
+    # Django's password rules arrive as an HTML list built with format_html: kept as a list.
+    html = client.get("/accounts/signup/").content.decode()
+
+    assert '<div class="helptext" id="id_password1_helptext"><ul><li>' in html
 
 
 def test_an_existing_user_accepts_an_invitation_after_signing_in(
@@ -191,8 +214,6 @@ def test_a_person_already_in_the_team_is_not_invited_again(owner_client, organis
 
 
 def test_a_new_user_with_the_invited_address_but_no_link_sees_the_invitation_on_their_home_page(organisation, owner):
-    from accounts import services
-
     services.invitation_create(
         organisation=organisation,
         email="found@acme.example",
