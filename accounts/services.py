@@ -137,16 +137,34 @@ def sign_in_sessions_end(*, user: User, request, only: SignInSession | None = No
 # --- Two-factor devices ----------------------------------------------------------------
 
 
-def authenticator_pending(*, user: User) -> TOTPDevice:
-    """The not-yet-confirmed authenticator being set up (the same one on reload, so the QR code stays valid)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
-    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+# The authenticator a browser session is setting up: its secret is shown to that session only.
+PENDING_AUTHENTICATOR_SESSION_KEY = "accounts_pending_authenticator"
+# Set-ups abandoned this long ago are deleted when the person starts another.
+_ABANDONED_SETUP = datetime.timedelta(days=1)
+
+
+def authenticator_pending(*, user: User, session) -> TOTPDevice:
+    """The not-yet-confirmed authenticator this browser session is setting up.
+
+    The same one on reload, so the QR code stays valid; any other session gets a
+    new device with a new secret. Someone else signed in with the password must
+    never be shown the secret the account holder is about to confirm.
+    """
+    device_id = session.get(PENDING_AUTHENTICATOR_SESSION_KEY)
+    device = TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first() if device_id else None
+    if device is None:
+        TOTPDevice.objects.filter(user=user, confirmed=False, created_at__lt=timezone.now() - _ABANDONED_SETUP).delete()
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+        session[PENDING_AUTHENTICATOR_SESSION_KEY] = device.pk
+    return device
 
 
 def authenticator_confirm(*, device: TOTPDevice, name: str, token: str, request) -> bool:
     """Confirm a new authenticator with its first code; the session counts as verified by it.
 
-    Not atomic on purpose: a wrong code must still count towards django-otp's throttling.
+    Every other unconfirmed device of the person goes, so no secret shown to
+    another browser can be confirmed later. Not atomic on purpose: a wrong code
+    must still count towards django-otp's throttling.
     """
     if not device.verify_token(token):
         return False
@@ -154,6 +172,8 @@ def authenticator_confirm(*, device: TOTPDevice, name: str, token: str, request)
     device.name = name or "Authenticator app"
     device.confirmed = True
     device.save(update_fields=["name", "confirmed"])
+    TOTPDevice.objects.filter(user=device.user, confirmed=False).delete()
+    request.session.pop(PENDING_AUTHENTICATOR_SESSION_KEY, None)
     audit.record(events.AUTHENTICATOR_ADDED, request=request, target=device.user, details={"device": device.pk})
     if not request.user.is_verified():
         second_factor_verified(request=request, device=device)

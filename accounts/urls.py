@@ -35,7 +35,6 @@ urlpatterns = [
     # The second step of signing in: reachable before it is complete.
     path("accounts/2fa/setup/", views.two_factor_setup, name="two-factor-setup"),
     path("accounts/2fa/verify/", views.two_factor_verify, name="two-factor-verify"),
-    path("accounts/2fa/backup-codes/", views.backup_codes_issued, name="backup-codes-issued"),
     path("legal/<slug:kind>/", views.legal_document, name="legal-document"),
 ]
 

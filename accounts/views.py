@@ -21,6 +21,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -48,8 +49,6 @@ from .forms import (
 )
 from .models import APIKey, BackupCodeDevice, Capability, Invitation, Organisation, Role, SignInSession
 
-ISSUED_CODES_SESSION_KEY = "accounts_issued_backup_codes"
-
 
 def _next_url(request, default: str) -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
@@ -73,7 +72,7 @@ def _fresh(organisation: Organisation) -> Organisation:
 
 
 def no_store(view):
-    """Pages showing a secret once (a new API key, backup codes) must not be cached anywhere."""
+    """Pages showing a secret once (a new API key) must not be cached anywhere."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -504,14 +503,12 @@ def _authenticator_remove(request, device):
     return redirect("accounts:security")
 
 
-@never_cache
-@no_store
 @require_POST
 @login_required
 @reauthentication_required
 def backup_codes_regenerate(request):
     codes = services.backup_codes_replace(user=request.user, request=request)
-    return render(request, "accounts/backup_codes.html", {"codes": codes, "next": reverse("accounts:security"), "replaced": True})
+    return _show_codes_once(request, codes, done=reverse("accounts:security"), replaced=True)
 
 
 @require_POST
@@ -545,7 +542,7 @@ def two_factor_setup(request):
 
 
 def _enrol(request, *, template: str, done: str):
-    device = services.authenticator_pending(user=request.user)
+    device = services.authenticator_pending(user=request.user, session=request.session)
     form = AuthenticatorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         allowed, _ = device.verify_is_allowed()
@@ -556,8 +553,7 @@ def _enrol(request, *, template: str, done: str):
         ):
             codes = services.backup_codes_issue_if_missing(user=request.user, request=request)
             if codes:
-                request.session[ISSUED_CODES_SESSION_KEY] = codes
-                return redirect(f"{reverse('accounts:backup-codes-issued')}?next={done}")
+                return _show_codes_once(request, codes, done=done, replaced=False)
             messages.success(request, "Authenticator app added.")
             return redirect(done)
         else:
@@ -577,15 +573,12 @@ def _enrol(request, *, template: str, done: str):
     return render(request, template, context)
 
 
-@never_cache
-@no_store
-@login_required
-def backup_codes_issued(request):
-    codes = request.session.pop(ISSUED_CODES_SESSION_KEY, None)
-    done = _next_url(request, reverse("accounts:home"))
-    if not codes:
-        return redirect(done)
-    return render(request, "accounts/backup_codes.html", {"codes": codes, "next": done, "replaced": False})
+def _show_codes_once(request, codes: list[str], *, done: str, replaced: bool):
+    """The answer to the POST that made the codes: they exist nowhere else in clear (no session,
+    no redirect to fetch them from), and no cache may keep this page."""
+    response = render(request, "accounts/backup_codes.html", {"codes": codes, "next": done, "replaced": replaced})
+    add_never_cache_headers(response)
+    return response
 
 
 @never_cache
