@@ -411,6 +411,21 @@ def membership_remove(*, membership: Membership, by: Membership, request) -> Non
         raise ValidationError("The last owner cannot be removed. Make someone else an owner first, or close the account.")
     audit.record(events.MEMBER_REMOVED, request=request, target=membership, details={"role": membership.role, "left": leaving})
     membership.delete()
+    _start_retention_clock(User.objects.filter(pk=membership.user_id), ended_on=timezone.localdate())
+
+
+# Organisations whose contract still runs: a suspended client is still a client.
+_UNDER_CONTRACT = (Organisation.Status.ACTIVE, Organisation.Status.SUSPENDED)
+
+
+def _start_retention_clock(users, *, ended_on: datetime.date) -> int:
+    """P29: people who no longer belong to any organisation under contract have their
+    account's six years counted from `ended_on` (unless already counting)."""
+    return (
+        users.filter(account_ended_on__isnull=True)
+        .exclude(memberships__organisation__status__in=_UNDER_CONTRACT)
+        .update(account_ended_on=ended_on)
+    )
 
 
 # --- API keys -------------------------------------------------------------------------------
@@ -544,10 +559,8 @@ def organisation_close(*, organisation: Organisation, by: User, reason: str, req
     invitations = Invitation.objects.filter(organisation=organisation, accepted_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=now
     )
-    # People with no other active organisation: their own account's retention clock starts too.
-    User.objects.filter(memberships__organisation=organisation, account_ended_on__isnull=True).exclude(
-        memberships__organisation__status=Organisation.Status.ACTIVE
-    ).update(account_ended_on=organisation.contract_end)
+    # People with no other organisation under contract: their own account's retention clock starts too.
+    _start_retention_clock(User.objects.filter(memberships__organisation=organisation), ended_on=organisation.contract_end)
     audit.record(
         events.ORGANISATION_CLOSED,
         request=request,

@@ -10,7 +10,8 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts import services
-from accounts.models import Invitation, Membership, Role
+from accounts.models import Invitation, Membership, Role, User
+from nextsupport import privacy
 from tests.accounts.helpers import actions, last_sequence
 from tests.conftest import login
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
@@ -190,6 +191,34 @@ def test_a_removed_member_loses_access_at_once(owner_client, organisation, teamm
     owner_client.post(f"/app/o/{organisation.pk}/account/team/{Membership.objects.get(user=teammate).pk}/remove/")
 
     assert theirs.get(f"/app/o/{organisation.pk}/").status_code == 404
+
+
+@pytest.mark.obligation("P29")
+def test_a_removed_member_with_no_other_organisation_starts_the_retention_clock(owner_client, organisation, teammate):
+    owner_client.post(f"/app/o/{organisation.pk}/account/team/{Membership.objects.get(user=teammate).pk}/remove/")
+
+    assert User.objects.get(pk=teammate.pk).account_ended_on == timezone.localdate()
+    assert privacy.registration_for(User).expired(timezone.now() + datetime.timedelta(days=6 * 366 + 2)).filter(
+        pk=teammate.pk
+    ).exists()
+
+
+@pytest.mark.obligation("P29")
+def test_a_member_who_leaves_their_last_organisation_starts_the_retention_clock(organisation, teammate):
+    login(Client(), teammate).post(f"/app/o/{organisation.pk}/account/team/leave/")
+
+    assert User.objects.get(pk=teammate.pk).account_ended_on == timezone.localdate()
+
+
+@pytest.mark.obligation("P29")
+def test_a_member_who_leaves_but_works_for_another_client_keeps_a_running_account(
+    organisation, teammate, other_organisation
+):
+    MembershipFactory(user=teammate, organisation=other_organisation)
+
+    login(Client(), teammate).post(f"/app/o/{organisation.pk}/account/team/leave/")
+
+    assert User.objects.get(pk=teammate.pk).account_ended_on is None
 
 
 @pytest.mark.obligation("P25")
