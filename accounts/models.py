@@ -461,6 +461,56 @@ class PolicyAcceptance(models.Model):
         return f"{self.document} accepted by {self.user}"
 
 
+# Free text written about a client (why it closed, what it must change) can name
+# people: a sole trader, a director. It is kept encrypted on its own row, which
+# retention and erasure reach, and never copied into the audit trail.
+_FREE_TEXT_RETENTION = privacy.Retention(
+    days=AFTER_CONTRACT_DAYS,
+    after="organisation__contract_end",
+    action=privacy.Action.ANONYMISE,
+    basis="P29: part of the client's account record, kept for the contract and 6 years after it ends.",
+)
+
+
+@privacy.register(
+    category=privacy.Category.CLIENT_ACCOUNT,
+    controller=privacy.Controller.NEXTSUPPORT,
+    fields=("reason",),
+    subject={"user": "changed_by"},
+    organisation="organisation",
+    retention=_FREE_TEXT_RETENTION,
+    erasure=privacy.Action.ANONYMISE,
+)
+class OrganisationStatusChange(models.Model):
+    """An organisation closed, suspended or reopened: by whom, when and why.
+
+    Written only by accounts.services (organisation_close, _suspend, _reopen);
+    the audit event of the change names this row instead of repeating the reason.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="status_changes")
+    previous_status = models.CharField(max_length=16, choices=Organisation.Status.choices)
+    status = models.CharField(max_length=16, choices=Organisation.Status.choices)
+    changed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+    reason = EncryptedTextField(max_length=1000, blank=True, null=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.organisation}: {self.get_previous_status_display()} → {self.get_status_display()}"
+
+
+@privacy.register(
+    category=privacy.Category.CLIENT_ACCOUNT,
+    controller=privacy.Controller.NEXTSUPPORT,
+    fields=("reason",),
+    subject={"user": "decided_by"},
+    organisation="organisation",
+    retention=_FREE_TEXT_RETENTION,
+    erasure=privacy.Action.ANONYMISE,
+)
 class OnboardingReview(models.Model):
     """A compliance decision on a new organisation (P19): the checklist, who, when, why."""
 
@@ -480,7 +530,7 @@ class OnboardingReview(models.Model):
         default=False, help_text="The organisation's lawful-basis statement was read and is adequate."
     )
     dpa_version = models.PositiveIntegerField(null=True, blank=True, help_text="The DPA version on record at the review.")
-    reason = models.TextField(blank=True)
+    reason = EncryptedTextField(blank=True, null=True)
     decided_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(default=timezone.now)
 

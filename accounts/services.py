@@ -30,6 +30,7 @@ from .models import (
     Membership,
     OnboardingReview,
     Organisation,
+    OrganisationStatusChange,
     PolicyAcceptance,
     Role,
     SignInSession,
@@ -523,7 +524,7 @@ def onboarding_decide(
         dpa_accepted=dpa_accepted,
         lawful_basis_reviewed=lawful_basis_reviewed,
         dpa_version=dpa.version if dpa_on_record else None,
-        reason=reason,
+        reason=reason or None,
         decided_by=by,
     )
     organisation.onboarding_status = Organisation.Onboarding.APPROVED if approve else Organisation.Onboarding.REJECTED
@@ -533,14 +534,27 @@ def onboarding_decide(
         request=request,
         actor=by,
         target=organisation,
-        reason=reason,
-        details={"review": review.pk},
+        details={"review": review.pk},  # the reason stays on the review (encrypted): it may name people
     )
     tasks.send_onboarding_decision.delay_on_commit(review.pk)
     return review
 
 
-# --- Closing an account ------------------------------------------------------------------------
+# --- Closing, suspending and reopening an account (P29) ----------------------------------------
+
+
+def _status_change(*, organisation: Organisation, to: str, by: User | None, reason: str) -> OrganisationStatusChange:
+    """Record the change on its own row: the reason is free text that may name people,
+    so it is kept there (encrypted, erasable) and audit events only point at the row."""
+    change = OrganisationStatusChange.objects.create(
+        organisation=organisation,
+        previous_status=organisation.status,
+        status=to,
+        changed_by=by,
+        reason=reason.strip() or None,
+    )
+    organisation.status = to
+    return change
 
 
 @transaction.atomic
@@ -550,7 +564,7 @@ def organisation_close(*, organisation: Organisation, by: User, reason: str, req
     if organisation.status == Organisation.Status.CLOSED:
         raise ValidationError("This organisation is already closed.")
     now, today = timezone.now(), timezone.localdate()
-    organisation.status = Organisation.Status.CLOSED
+    change = _status_change(organisation=organisation, to=Organisation.Status.CLOSED, by=by, reason=reason)
     organisation.closed_at, organisation.closed_by = now, by
     if organisation.contract_end is None or organisation.contract_end > today:
         organisation.contract_end = today
@@ -566,11 +580,63 @@ def organisation_close(*, organisation: Organisation, by: User, reason: str, req
         request=request,
         actor=by,
         target=organisation,
-        reason=reason,
-        details={"api_keys_revoked": keys, "invitations_revoked": invitations, "contract_end": organisation.contract_end},
+        details={
+            "status_change": change.pk,
+            "api_keys_revoked": keys,
+            "invitations_revoked": invitations,
+            "contract_end": organisation.contract_end,
+        },
     )
     signals.organisation_closed.send(sender=Organisation, organisation=organisation, closed_by=by)
     tasks.send_closure_notice.delay_on_commit(organisation.pk)
+    return organisation
+
+
+@transaction.atomic
+def organisation_suspend(*, organisation: Organisation, by: User | None, reason: str, request) -> Organisation:
+    """Stop access while staff look into something; the contract (and its dates) run on.
+
+    Members, API keys and invitations are refused while the organisation is not
+    active, and come back unchanged when it is reopened.
+    """
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if organisation.status != Organisation.Status.ACTIVE:
+        raise ValidationError(
+            f"{organisation} is {organisation.get_status_display().lower()}: only an active organisation can be suspended."
+        )
+    change = _status_change(organisation=organisation, to=Organisation.Status.SUSPENDED, by=by, reason=reason)
+    organisation.save(update_fields=["status"])
+    audit.record(
+        events.ORGANISATION_SUSPENDED, request=request, actor=by, target=organisation, details={"status_change": change.pk}
+    )
+    return organisation
+
+
+@transaction.atomic
+def organisation_reopen(*, organisation: Organisation, by: User | None, reason: str, request) -> Organisation:
+    """Make a suspended or closed organisation active again.
+
+    Reopening a closed account resumes its contract: the end date the closure
+    set is cleared (staff enter a new one if the contract is fixed-term), and so
+    is the retention clock of every member, who belongs to an organisation under
+    contract again. API keys and invitations revoked by the closure stay revoked.
+    """
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    was = organisation.status
+    if was == Organisation.Status.ACTIVE:
+        raise ValidationError(f"{organisation} is not closed or suspended.")
+    change = _status_change(organisation=organisation, to=Organisation.Status.ACTIVE, by=by, reason=reason)
+    if was == Organisation.Status.CLOSED:
+        organisation.contract_end = organisation.closed_at = organisation.closed_by = None
+        User.objects.filter(memberships__organisation=organisation).update(account_ended_on=None)
+    organisation.save(update_fields=["status", "contract_end", "closed_at", "closed_by"])
+    audit.record(
+        events.ORGANISATION_REOPENED,
+        request=request,
+        actor=by,
+        target=organisation,
+        details={"status_change": change.pk, "was": was},
+    )
     return organisation
 
 
