@@ -580,6 +580,29 @@ class SignInSession(models.Model):
         return f"Session of {self.user} from {self.started_at:%d %b %Y %H:%M}"
 
 
+class Notice(models.Model):
+    """An e-mail the accounts app has decided to send, sent at most once.
+
+    The service that makes a change creates the notice in the same transaction,
+    under a key naming that change (`Notice.key_for("api_key_created", key.pk)`),
+    and passes the key to the task. The task claims the notice with a conditional
+    UPDATE before sending, so a redelivered or duplicated task finds it sent and
+    sends nothing. Keys hold ids and random nonces only, never personal data; a
+    notice still unsent long after its creation is one whose e-mail failed.
+    """
+
+    key = models.CharField(max_length=120, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return self.key
+
+    @staticmethod
+    def key_for(kind: str, *ids) -> str:
+        return ":".join([kind, *(str(part) for part in ids)])
+
+
 def _new_salt() -> str:
     return secrets.token_hex(16)
 

@@ -28,6 +28,7 @@ from .models import (
     BackupCodeDevice,
     Invitation,
     Membership,
+    Notice,
     OnboardingReview,
     Organisation,
     OrganisationStatusChange,
@@ -36,6 +37,14 @@ from .models import (
     SignInSession,
     User,
 )
+
+
+def _notice(kind: str, *ids) -> str:
+    """A Notice for an e-mail about the change being made, keyed by that change; its task
+    claims it before sending, so a redelivered task sends nothing (see accounts.models.Notice)."""
+    notice, _ = Notice.objects.get_or_create(key=Notice.key_for(kind, *ids))
+    return notice.key
+
 
 # --- Sign-in security (P15, P25) ------------------------------------------------------
 
@@ -60,13 +69,13 @@ def sign_in_failed(*, user: User | None, request, reason: str) -> bool:
     user.save(update_fields=["failed_sign_in_count", "locked_until"])
     audit.record(events.SIGN_IN_FAILED, request=request, target=user, details={"reason": reason, "consecutive": failures})
     if locked:
-        audit.record(
+        event = audit.record(
             events.ACCOUNT_LOCKED,
             request=request,
             target=user,
             details={"after_failures": failures, "minutes": settings.SIGN_IN_LOCKOUT_MINUTES},
         )
-        tasks.send_lockout_notice.delay_on_commit(user.pk)
+        tasks.send_lockout_notice.delay_on_commit(user.pk, _notice("account_locked", event.sequence))
     return locked
 
 
@@ -175,11 +184,12 @@ def authenticator_confirm(*, device: TOTPDevice, name: str, token: str, request)
     device.save(update_fields=["name", "confirmed"])
     TOTPDevice.objects.filter(user=device.user, confirmed=False).delete()
     request.session.pop(PENDING_AUTHENTICATOR_SESSION_KEY, None)
-    audit.record(events.AUTHENTICATOR_ADDED, request=request, target=device.user, details={"device": device.pk})
+    event = audit.record(events.AUTHENTICATOR_ADDED, request=request, target=device.user, details={"device": device.pk})
     if not request.user.is_verified():
         second_factor_verified(request=request, device=device)
     if had_one:
-        tasks.send_security_notice.delay_on_commit(device.user.pk, "authenticator_added")
+        notice = _notice("security_authenticator_added", event.sequence)
+        tasks.send_security_notice.delay_on_commit(device.user.pk, "authenticator_added", notice)
     return True
 
 
@@ -196,8 +206,9 @@ def authenticator_remove(*, device: TOTPDevice, request) -> None:
     device.delete()
     if was_current:
         otp_login(request, others.first())  # the person just re-authenticated; keep the session verified
-    audit.record(events.AUTHENTICATOR_REMOVED, request=request, target=request.user, details={"device": device_id})
-    tasks.send_security_notice.delay_on_commit(request.user.pk, "authenticator_removed")
+    event = audit.record(events.AUTHENTICATOR_REMOVED, request=request, target=request.user, details={"device": device_id})
+    notice = _notice("security_authenticator_removed", event.sequence)
+    tasks.send_security_notice.delay_on_commit(request.user.pk, "authenticator_removed", notice)
 
 
 @transaction.atomic
@@ -353,7 +364,7 @@ def invitation_create(*, organisation: Organisation, email: str, role: str, invi
     invitation.role, invitation.invited_by, invitation.expires_at = role, invited_by.user, expires_at
     invitation.save()
     audit.record(events.MEMBER_INVITED, request=request, target=invitation, details={"role": role, "resent": resent})
-    tasks.send_invitation.delay_on_commit(invitation.pk)
+    tasks.send_invitation.delay_on_commit(invitation.pk, _notice("invitation", invitation.pk, invitation.nonce))
     return invitation
 
 
@@ -450,7 +461,7 @@ def api_key_create(
         expires_at=expires_at,
     )
     audit.record(events.API_KEY_CREATED, request=request, target=key, details={"scope": scope, "expires": expires_at is not None})
-    tasks.send_api_key_notice.delay_on_commit(key.pk)
+    tasks.send_api_key_notice.delay_on_commit(key.pk, _notice("api_key_created", key.pk))
     return key, raw
 
 
@@ -536,7 +547,7 @@ def onboarding_decide(
         target=organisation,
         details={"review": review.pk},  # the reason stays on the review (encrypted): it may name people
     )
-    tasks.send_onboarding_decision.delay_on_commit(review.pk)
+    tasks.send_onboarding_decision.delay_on_commit(review.pk, _notice("onboarding_decision", review.pk))
     return review
 
 
@@ -588,7 +599,7 @@ def organisation_close(*, organisation: Organisation, by: User, reason: str, req
         },
     )
     signals.organisation_closed.send(sender=Organisation, organisation=organisation, closed_by=by)
-    tasks.send_closure_notice.delay_on_commit(organisation.pk)
+    tasks.send_closure_notice.delay_on_commit(organisation.pk, _notice("organisation_closed", change.pk))
     return organisation
 
 

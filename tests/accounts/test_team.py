@@ -198,9 +198,12 @@ def test_a_removed_member_with_no_other_organisation_starts_the_retention_clock(
     owner_client.post(f"/app/o/{organisation.pk}/account/team/{Membership.objects.get(user=teammate).pk}/remove/")
 
     assert User.objects.get(pk=teammate.pk).account_ended_on == timezone.localdate()
-    assert privacy.registration_for(User).expired(timezone.now() + datetime.timedelta(days=6 * 366 + 2)).filter(
-        pk=teammate.pk
-    ).exists()
+    assert (
+        privacy.registration_for(User)
+        .expired(timezone.now() + datetime.timedelta(days=6 * 366 + 2))
+        .filter(pk=teammate.pk)
+        .exists()
+    )
 
 
 @pytest.mark.obligation("P29")
@@ -211,9 +214,7 @@ def test_a_member_who_leaves_their_last_organisation_starts_the_retention_clock(
 
 
 @pytest.mark.obligation("P29")
-def test_a_member_who_leaves_but_works_for_another_client_keeps_a_running_account(
-    organisation, teammate, other_organisation
-):
+def test_a_member_who_leaves_but_works_for_another_client_keeps_a_running_account(organisation, teammate, other_organisation):
     MembershipFactory(user=teammate, organisation=other_organisation)
 
     login(Client(), teammate).post(f"/app/o/{organisation.pk}/account/team/leave/")
