@@ -283,6 +283,8 @@ class Invitation(models.Model):
     """
 
     SALT = "accounts.invitation"
+    # The e-mail can be sent again this long after it was last sent (not sooner: no spamming).
+    RESEND_AFTER = datetime.timedelta(hours=1)
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
     email = EncryptedEmailField(max_length=254)
@@ -291,6 +293,7 @@ class Invitation(models.Model):
     invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     nonce = models.CharField(max_length=32, default=_new_nonce, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(default=timezone.now, help_text="When the invitation was last e-mailed.")
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -319,6 +322,14 @@ class Invitation(models.Model):
         if self.revoked_at:
             return "revoked"
         return "pending" if self.expires_at > timezone.now() else "expired"
+
+    @property
+    def resendable_at(self) -> datetime.datetime:
+        return self.sent_at + self.RESEND_AFTER
+
+    @property
+    def resendable(self) -> bool:
+        return self.resendable_at <= timezone.now()
 
     def token(self) -> str:
         return signing.dumps({"i": self.pk, "n": self.nonce}, salt=self.SALT)

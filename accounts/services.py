@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from nextsupport import audit
+from nextsupport import audit, ratelimit
 from nextsupport.fields import BlindIndexField, digest
 from nextsupport.identifiers import normalise_email
 from nextsupport.models import PolicyDocument
@@ -343,27 +343,81 @@ def _check_may_assign(*, by: Membership, role: str) -> None:
         raise ValidationError("Only an owner can make someone an owner.")
 
 
+# Invitation e-mails go to whatever address a member types, and anyone can sign
+# up: these limits keep the team page from being a way to send spam. Generous for
+# a client setting up its team (before compliance approval too), tight for one address.
+INVITATIONS_PER_ORGANISATION_PER_DAY = 50
+INVITATIONS_PER_ADDRESS_PER_DAY = 3
+_DAY = 24 * 60 * 60
+
+
+def _count_invitation_email(*, organisation: Organisation, email: str) -> None:
+    """Count one invitation e-mail against both limits; refuse it past either."""
+    if not ratelimit.allow_key(
+        "invitation-organisation", str(organisation.pk), limit=INVITATIONS_PER_ORGANISATION_PER_DAY, window=_DAY
+    ):
+        raise ValidationError(
+            f"{organisation} has sent {INVITATIONS_PER_ORGANISATION_PER_DAY} invitations today, the most we send "
+            f"for one organisation in a day. Try again tomorrow, or write to {settings.COMPLIANCE_EMAIL} if you need more."
+        )
+    # A keyed digest of the address, never the address, goes into the cache key.
+    if not ratelimit.allow_key(
+        "invitation-address", digest("email", email).hex(), limit=INVITATIONS_PER_ADDRESS_PER_DAY, window=_DAY
+    ):
+        raise ValidationError("We cannot send another invitation to this address today. Please try again tomorrow.")
+
+
 @transaction.atomic
 def invitation_create(*, organisation: Organisation, email: str, role: str, invited_by: Membership, request) -> Invitation:
-    """Invite `email` (or re-send an open invitation, which invalidates its earlier link)."""
+    """Invite `email`. An address with an invitation still waiting is refused: that one can be re-sent instead."""
     email = normalise_email(email)
     _check_may_assign(by=invited_by, role=role)
     if organisation.memberships.filter(user__email__iexact=email).exists():
         raise ValidationError("That person is already a member of this organisation.")
-    expires_at = timezone.now() + datetime.timedelta(days=settings.TEAM_INVITATION_VALID_DAYS)
+    now = timezone.now()
     invitation = (
         organisation.invitations.select_for_update()
         .filter(email_index=digest("email", email), accepted_at__isnull=True, revoked_at__isnull=True)
         .first()
     )
-    resent = invitation is not None
+    if invitation is not None and invitation.expires_at > now:
+        sent = timezone.localtime(invitation.sent_at)
+        raise ValidationError(
+            f"{email} already has an invitation waiting, sent on {sent.day} {sent:%b at %H:%M}. "
+            "Send it again from the pending invitations below, or withdraw it first to invite them with another role."
+        )
+    _count_invitation_email(organisation=organisation, email=email)
     if invitation is None:
         invitation = Invitation(organisation=organisation, email=email)
-    else:
+    else:  # an expired invitation to the same address becomes the new one
         invitation.nonce = Invitation._meta.get_field("nonce").get_default()
-    invitation.role, invitation.invited_by, invitation.expires_at = role, invited_by.user, expires_at
+    invitation.role, invitation.invited_by = role, invited_by.user
+    invitation.sent_at, invitation.expires_at = now, now + datetime.timedelta(days=settings.TEAM_INVITATION_VALID_DAYS)
     invitation.save()
-    audit.record(events.MEMBER_INVITED, request=request, target=invitation, details={"role": role, "resent": resent})
+    audit.record(events.MEMBER_INVITED, request=request, target=invitation, details={"role": role, "resent": False})
+    tasks.send_invitation.delay_on_commit(invitation.pk, _notice("invitation", invitation.pk, invitation.nonce))
+    return invitation
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, by: Membership, request) -> Invitation:
+    """E-mail a waiting invitation again with a new link (the earlier link stops working), at most once an hour."""
+    invitation = Invitation.objects.select_for_update().select_related("organisation").get(pk=invitation.pk)
+    if invitation.accepted_at or invitation.revoked_at:
+        raise ValidationError("This invitation was accepted or withdrawn, so there is nothing to send again.")
+    _check_may_assign(by=by, role=invitation.role)
+    if not invitation.resendable:
+        raise ValidationError(
+            f"The invitation to {invitation.email} was sent at {timezone.localtime(invitation.sent_at):%H:%M}; "
+            f"it can be sent again after {timezone.localtime(invitation.resendable_at):%H:%M}."
+        )
+    _count_invitation_email(organisation=invitation.organisation, email=invitation.email)
+    now = timezone.now()
+    invitation.nonce = Invitation._meta.get_field("nonce").get_default()
+    invitation.invited_by, invitation.sent_at = by.user, now
+    invitation.expires_at = now + datetime.timedelta(days=settings.TEAM_INVITATION_VALID_DAYS)
+    invitation.save(update_fields=["nonce", "invited_by", "sent_at", "expires_at"])
+    audit.record(events.MEMBER_INVITED, request=request, target=invitation, details={"role": invitation.role, "resent": True})
     tasks.send_invitation.delay_on_commit(invitation.pk, _notice("invitation", invitation.pk, invitation.nonce))
     return invitation
 

@@ -27,6 +27,7 @@ urlpatterns = [
     path(org + "account/team/leave/", views.team_leave, name="team-leave"),
     path(org + "account/team/<int:membership_id>/role/", views.member_role, name="member-role"),
     path(org + "account/team/<int:membership_id>/remove/", views.member_remove, name="member-remove"),
+    path(org + "account/team/invitations/<int:invitation_id>/resend/", views.invitation_resend, name="invitation-resend"),
     path(org + "account/team/invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation-revoke"),
     path(org + "account/api-keys/", views.api_keys, name="api-keys"),
     path(org + "account/api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),

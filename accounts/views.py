@@ -318,6 +318,19 @@ def team_invite(request):
 
 @require_POST
 @organisation_view(Capability.MANAGE_MEMBERS, before_agreements=True)
+def invitation_resend(request, invitation_id):
+    invitation = get_object_or_404(Invitation, pk=invitation_id, organisation=request.organisation)
+    try:
+        services.invitation_resend(invitation=invitation, by=request.membership, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Invitation sent again to {invitation.email}; the earlier link no longer works.")
+    return redirect("accounts:team", org_id=request.organisation.pk)
+
+
+@require_POST
+@organisation_view(Capability.MANAGE_MEMBERS, before_agreements=True)
 def invitation_revoke(request, invitation_id):
     invitation = get_object_or_404(Invitation, pk=invitation_id, organisation=request.organisation)
     services.invitation_revoke(invitation=invitation, request=request)

@@ -112,16 +112,96 @@ def test_an_invitation_link_expires(owner_client, organisation, django_capture_o
     assert "cannot be used" in response.content.decode()
 
 
+def _resend(client, organisation, invitation):
+    return client.post(f"/app/o/{organisation.pk}/account/team/invitations/{invitation.pk}/resend/", follow=True)
+
+
 def test_resending_an_invitation_replaces_the_old_link(owner_client, organisation, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         _invite(owner_client, organisation, "twice@acme.example")
-    with django_capture_on_commit_callbacks(execute=True):
-        _invite(owner_client, organisation, "twice@acme.example", Role.ADMIN)
+    with (
+        time_machine.travel(timezone.now() + datetime.timedelta(minutes=61)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        page = _resend(owner_client, organisation, Invitation.objects.get())
     first, second = _link(mail.outbox[-2]), _link(mail.outbox[-1])
 
+    assert "sent again to twice@acme.example" in page.content.decode()
     assert Client().get(first).status_code == 404
     assert Client().get(second).status_code == 200
-    assert Invitation.objects.get().role == Role.ADMIN
+
+
+# --- Invitations cannot be used to send spam --------------------------------------------------
+
+
+def test_an_address_with_a_pending_invitation_is_not_sent_a_second_one(
+    owner_client, organisation, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _invite(owner_client, organisation, "once@acme.example")
+        again = _invite(owner_client, organisation, "Once@Acme.example", Role.ADMIN)
+
+    assert again.status_code == 400
+    assert "already has an invitation waiting" in again.content.decode()
+    assert len(mail.outbox) == 1
+    assert Invitation.objects.get().role == Role.VIEWER
+
+
+def test_an_invitation_is_sent_again_at_most_once_an_hour(owner_client, organisation, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _invite(owner_client, organisation, "patient@acme.example")
+    invitation = Invitation.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        too_soon = _resend(owner_client, organisation, invitation)
+    with (
+        time_machine.travel(timezone.now() + datetime.timedelta(minutes=61)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        later = _resend(owner_client, organisation, invitation)
+        too_soon_again = _resend(owner_client, organisation, invitation)
+
+    assert "can be sent again after" in too_soon.content.decode()
+    assert "sent again to patient@acme.example" in later.content.decode()
+    assert "can be sent again after" in too_soon_again.content.decode()
+    assert len(mail.outbox) == 2
+
+
+def test_an_organisation_sends_a_limited_number_of_invitations_a_day(
+    owner_client, organisation, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(services, "INVITATIONS_PER_ORGANISATION_PER_DAY", 2)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answers = [_invite(owner_client, organisation, f"person{n}@acme.example") for n in range(3)]
+
+    assert [a.status_code for a in answers] == [302, 302, 400]
+    assert "2 invitations today" in answers[2].content.decode()
+    assert len(mail.outbox) == 2 and Invitation.objects.count() == 2
+
+
+def test_one_address_receives_a_limited_number_of_invitations_a_day_whoever_sends_them(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(services, "INVITATIONS_PER_ADDRESS_PER_DAY", 2)
+    senders = [MembershipFactory(role=Role.OWNER) for _ in range(3)]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answers = [_invite(login(Client(), m.user), m.organisation, "target@victim.example") for m in senders]
+
+    assert [a.status_code for a in answers] == [302, 302, 400]
+    assert "cannot send another invitation to this address today" in answers[2].content.decode()
+    assert len(mail.outbox) == 2
+
+
+def test_a_new_client_awaiting_approval_can_invite_its_team(db, django_capture_on_commit_callbacks):
+    founder = MembershipFactory(role=Role.OWNER, organisation=OrganisationFactory(new=True))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _invite(login(Client(), founder.user), founder.organisation, "colleague@new.example")
+
+    assert response.status_code == 302
+    assert mail.outbox[-1].to == ["colleague@new.example"]
 
 
 def test_a_tampered_link_is_refused(db):
