@@ -83,7 +83,7 @@ class UserAdmin(admin.ModelAdmin):
     @admin.action(description="Unlock the selected accounts", permissions=["change"])
     def unlock(self, request, queryset):
         for user in queryset.filter(locked_until__isnull=False):
-            services.account_unlock(user=user, request=request, reason="Unlocked by staff in the admin.")
+            services.account_unlock(user=user, request=request, reason=services.UNLOCKED_BY_STAFF)
         self.message_user(request, "The selected accounts can sign in again.", messages.SUCCESS)
 
 

@@ -83,9 +83,16 @@ def sign_in_refused_locked(*, user: User, request) -> None:
     audit.record(events.SIGN_IN_REFUSED_LOCKED, request=request, target=user)
 
 
+# Why a lock was cleared. The audit trail keeps a code, never a sentence someone typed.
+UNLOCKED_BY_PASSWORD_RESET = "password_reset"  # noqa: S105 (a reason code, not a password)
+UNLOCKED_BY_STAFF = "staff"
+
+
 @transaction.atomic
 def account_unlock(*, user: User, request=None, reason: str) -> None:
     """Clear a lock (a password reset proves the person; staff may unlock after checking)."""
+    if reason not in (UNLOCKED_BY_PASSWORD_RESET, UNLOCKED_BY_STAFF):
+        raise ValueError(f"Unknown unlock reason {reason!r}: use one of the UNLOCKED_BY_* codes.")
     User.objects.filter(pk=user.pk).update(locked_until=None, failed_sign_in_count=0)
     audit.record(events.ACCOUNT_UNLOCKED, request=request, target=user, reason=reason)
 

@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import services
 from accounts.models import APIKey, BackupCodeDevice, Organisation, PolicyAcceptance, User
 from accounts.signals import organisation_closed
+from nextsupport.models import AuditEvent
 from tests.accounts.helpers import actions, last_sequence
 from tests.conftest import login
 from tests.factories import APIKeyFactory, MembershipFactory
@@ -95,6 +96,7 @@ def test_staff_revoke_a_key_and_unlock_an_account_through_the_audited_services(s
     assert APIKey.objects.get(pk=key.pk).revoked_at is not None
     assert not User.objects.get(pk=owner.pk).is_locked()
     assert actions(since) == ["api_key.revoked", "auth.account_unlocked"]
+    assert AuditEvent.objects.get(sequence__gt=since, action="auth.account_unlocked").reason == "staff"
 
 
 def test_resetting_a_lost_second_factor_is_audited(staff, owner):
