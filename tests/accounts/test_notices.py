@@ -96,10 +96,14 @@ def test_a_redelivered_onboarding_decision_is_not_sent_twice(compliance_officer,
     assert _run_twice(callbacks) == (1, 0)
 
 
+def _smtp_unreachable(message):
+    raise ConnectionError("SMTP server unreachable")
+
+
 def test_a_notice_whose_send_failed_is_left_for_a_retry(organisation, owner, django_capture_on_commit_callbacks, monkeypatch):
     with django_capture_on_commit_callbacks() as callbacks:
         _invite(organisation, owner)
-    monkeypatch.setattr("accounts.mail.EmailMessage.send", lambda self: (_ for _ in ()).throw(ConnectionError("SMTP down")))
+    monkeypatch.setattr("accounts.mail.EmailMessage.send", _smtp_unreachable)
 
     with pytest.raises(ConnectionError):
         callbacks[0]()
