@@ -3,12 +3,15 @@ members, invitations, API keys, agreement acceptances and two-factor devices.
 
 Nothing secret is shown: no password hashes, no key hashes, no TOTP secrets,
 no backup codes. Client-supplied profile data is read-only here (clients edit
-it themselves, P02); staff change only status and contract dates, and act
-through services (review, unlock, revoke) so the audit trail records it.
+it themselves, P02); staff edit only contract dates, and act through services
+(review, close, suspend, reopen, unlock, revoke) so that every consequence
+(P29's retention clocks, the organisation_closed signal, e-mails) follows and
+the audit trail records it.
 """
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -27,6 +30,7 @@ from .models import (
     Membership,
     OnboardingReview,
     Organisation,
+    OrganisationStatusChange,
     PolicyAcceptance,
     User,
 )
@@ -79,7 +83,7 @@ class UserAdmin(admin.ModelAdmin):
     @admin.action(description="Unlock the selected accounts", permissions=["change"])
     def unlock(self, request, queryset):
         for user in queryset.filter(locked_until__isnull=False):
-            services.account_unlock(user=user, request=request, reason="Unlocked by staff in the admin.")
+            services.account_unlock(user=user, request=request, reason=services.UNLOCKED_BY_STAFF)
         self.message_user(request, "The selected accounts can sign in again.", messages.SUCCESS)
 
 
@@ -113,6 +117,18 @@ class OnboardingReviewInline(admin.TabularInline):
         return False
 
 
+class StatusChangeInline(admin.TabularInline):
+    model = OrganisationStatusChange
+    extra = 0
+    fields = ("changed_at", "previous_status", "status", "changed_by", "reason")
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = "Status history"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 class OnboardingReviewForm(forms.Form):
     decision = forms.ChoiceField(
         choices=[("approve", "Approve: the organisation may launch calls"), ("reject", "Request changes")],
@@ -130,6 +146,43 @@ class OnboardingReviewForm(forms.Form):
     )
 
 
+class StatusChangeForm(forms.Form):
+    reason = forms.CharField(
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Kept with the organisation's record (encrypted) for the team and the client's requests.",
+        error_messages={"required": "Say why: the reason is kept with the organisation's record."},
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(self.fields["reason"].error_messages["required"])
+        return reason
+
+
+# action name -> (service, what the confirmation page asks, what it did)
+_STATUS_ACTIONS = {
+    "close_organisations": (
+        services.organisation_close,
+        "Close the selected organisations",
+        "Access stops for every member, API keys and invitations are revoked, the contract ends today and "
+        "the six-year retention clock starts (P29). The owners and admins are e-mailed.",
+    ),
+    "suspend_organisations": (
+        services.organisation_suspend,
+        "Suspend the selected organisations",
+        "Access stops for every member and API key until the organisation is reopened; the contract and its dates run on.",
+    ),
+    "reopen_organisations": (
+        services.organisation_reopen,
+        "Reopen the selected organisations",
+        "Members can sign in again. A closed account's contract resumes: its end date and the members' retention "
+        "clocks are cleared. Revoked API keys and invitations stay revoked.",
+    ),
+}
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
     list_display = (
@@ -144,7 +197,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_filter = ("status", "onboarding_status")
     search_fields = ("legal_name", "trading_name", "company_number")
     date_hierarchy = "created_at"
-    inlines = [MembershipInline, OnboardingReviewInline]
+    inlines = [MembershipInline, StatusChangeInline, OnboardingReviewInline]
     change_form_template = "admin/accounts/organisation/change_form.html"
     fieldsets = [
         ("Company", {"fields": ("legal_name", "trading_name", "company_number", "business_address", "lawful_basis_statement")}),
@@ -167,8 +220,11 @@ class OrganisationAdmin(admin.ModelAdmin):
             },
         ),
     ]
-    # Staff edit only the account's standing; the client's own data stays theirs.
-    editable = {"status", "contract_start", "contract_end"}
+    # Staff edit only the contract dates; the status changes through the actions
+    # below (the services they call do what a status change entails), and the
+    # client's own data stays theirs.
+    editable = {"contract_start", "contract_end"}
+    actions = list(_STATUS_ACTIONS)
 
     def get_readonly_fields(self, request, obj=None):
         names = [name for _, section in self.fieldsets for name in section["fields"]]
@@ -197,6 +253,43 @@ class OrganisationAdmin(admin.ModelAdmin):
                 target=obj,
                 details={"fields": sorted(form.changed_data)},
             )
+
+    @admin.action(description="Close the selected organisations…", permissions=["change"])
+    def close_organisations(self, request, queryset):
+        return self._change_status(request, queryset, "close_organisations")
+
+    @admin.action(description="Suspend the selected organisations…", permissions=["change"])
+    def suspend_organisations(self, request, queryset):
+        return self._change_status(request, queryset, "suspend_organisations")
+
+    @admin.action(description="Reopen the selected organisations…", permissions=["change"])
+    def reopen_organisations(self, request, queryset):
+        return self._change_status(request, queryset, "reopen_organisations")
+
+    def _change_status(self, request, queryset, action: str):
+        """First ask for the reason (a confirmation page), then call the service for each organisation."""
+        service, title, consequences = _STATUS_ACTIONS[action]
+        form = StatusChangeForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": title,
+                "consequences": consequences,
+                "organisations": queryset,
+                "action": action,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "form": form,
+            }
+            return TemplateResponse(request, "admin/accounts/organisation/status_change.html", context)
+        for organisation in queryset:
+            try:
+                service(organisation=organisation, by=request.user, reason=form.cleaned_data["reason"], request=request)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            else:
+                self.message_user(request, f"{organisation}: done.", messages.SUCCESS)
+        return None
 
     def review_view(self, request, object_id):
         if not request.user.has_perm("accounts.add_onboardingreview"):

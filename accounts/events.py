@@ -1,7 +1,8 @@
 """Audit-trail action names written by the accounts app (P15, P26).
 
-Details recorded with them carry counts, roles, reasons and ids, never an
-e-mail address or a name.
+Details recorded with them carry counts, roles, reason codes and ids, never an
+e-mail address, a name or free text (a reason someone typed stays on the row the
+event points at, e.g. OrganisationStatusChange or OnboardingReview).
 """
 
 SIGNED_UP = "auth.signed_up"
@@ -26,6 +27,8 @@ ORGANISATION_CREATED = "organisation.created"
 ORGANISATION_UPDATED = "organisation.updated"
 ORGANISATION_UPDATED_BY_STAFF = "organisation.updated_by_staff"
 ORGANISATION_CLOSED = "organisation.closed"
+ORGANISATION_SUSPENDED = "organisation.suspended"
+ORGANISATION_REOPENED = "organisation.reopened"
 AGREEMENT_ACCEPTED = "agreement.accepted"
 ONBOARDING_APPROVED = "onboarding.approved"
 ONBOARDING_REJECTED = "onboarding.rejected"

@@ -9,6 +9,7 @@ from allauth.core import context
 from django import forms
 from django.db import transaction
 from django.utils import timezone
+from django.utils.html import format_html
 
 from nextsupport.identifiers import normalise_email
 
@@ -89,7 +90,8 @@ class SignupForm(StyledForm, AgreementFieldsMixin, AllauthSignupForm):
                 del self.fields[name]
             documents = [d for d in documents if d.kind == "terms"]
             self.fields["email"].initial = self.invitation.email
-            self.fields["email"].help_text = f"The address {self.invitation.organisation} invited."
+            # The organisation's name is the client's own text: format_html escapes it.
+            self.fields["email"].help_text = format_html("The address {} invited.", self.invitation.organisation)
         self.add_agreement_fields(documents, on_behalf=self.invitation is None)
         honeypot = self.fields.get(allauth_settings.SIGNUP_FORM_HONEYPOT_FIELD or "")
         if honeypot is not None:

@@ -22,7 +22,6 @@ PROTECTED_PREFIXES = ("/app/", "/api/", "/admin/", "/accounts/")
 BEFORE_SECOND_FACTOR = {
     "accounts:two-factor-setup",
     "accounts:two-factor-verify",
-    "accounts:backup-codes-issued",
     "account_logout",
     "account_confirm_email",
     "account_email_verification_sent",

@@ -283,6 +283,8 @@ class Invitation(models.Model):
     """
 
     SALT = "accounts.invitation"
+    # The e-mail can be sent again this long after it was last sent (not sooner: no spamming).
+    RESEND_AFTER = datetime.timedelta(hours=1)
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
     email = EncryptedEmailField(max_length=254)
@@ -291,6 +293,7 @@ class Invitation(models.Model):
     invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     nonce = models.CharField(max_length=32, default=_new_nonce, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(default=timezone.now, help_text="When the invitation was last e-mailed.")
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -319,6 +322,14 @@ class Invitation(models.Model):
         if self.revoked_at:
             return "revoked"
         return "pending" if self.expires_at > timezone.now() else "expired"
+
+    @property
+    def resendable_at(self) -> datetime.datetime:
+        return self.sent_at + self.RESEND_AFTER
+
+    @property
+    def resendable(self) -> bool:
+        return self.resendable_at <= timezone.now()
 
     def token(self) -> str:
         return signing.dumps({"i": self.pk, "n": self.nonce}, salt=self.SALT)
@@ -461,6 +472,56 @@ class PolicyAcceptance(models.Model):
         return f"{self.document} accepted by {self.user}"
 
 
+# Free text written about a client (why it closed, what it must change) can name
+# people: a sole trader, a director. It is kept encrypted on its own row, which
+# retention and erasure reach, and never copied into the audit trail.
+_FREE_TEXT_RETENTION = privacy.Retention(
+    days=AFTER_CONTRACT_DAYS,
+    after="organisation__contract_end",
+    action=privacy.Action.ANONYMISE,
+    basis="P29: part of the client's account record, kept for the contract and 6 years after it ends.",
+)
+
+
+@privacy.register(
+    category=privacy.Category.CLIENT_ACCOUNT,
+    controller=privacy.Controller.NEXTSUPPORT,
+    fields=("reason",),
+    subject={"user": "changed_by"},
+    organisation="organisation",
+    retention=_FREE_TEXT_RETENTION,
+    erasure=privacy.Action.ANONYMISE,
+)
+class OrganisationStatusChange(models.Model):
+    """An organisation closed, suspended or reopened: by whom, when and why.
+
+    Written only by accounts.services (organisation_close, _suspend, _reopen);
+    the audit event of the change names this row instead of repeating the reason.
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="status_changes")
+    previous_status = models.CharField(max_length=16, choices=Organisation.Status.choices)
+    status = models.CharField(max_length=16, choices=Organisation.Status.choices)
+    changed_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+    reason = EncryptedTextField(max_length=1000, blank=True, null=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.organisation}: {self.get_previous_status_display()} → {self.get_status_display()}"
+
+
+@privacy.register(
+    category=privacy.Category.CLIENT_ACCOUNT,
+    controller=privacy.Controller.NEXTSUPPORT,
+    fields=("reason",),
+    subject={"user": "decided_by"},
+    organisation="organisation",
+    retention=_FREE_TEXT_RETENTION,
+    erasure=privacy.Action.ANONYMISE,
+)
 class OnboardingReview(models.Model):
     """A compliance decision on a new organisation (P19): the checklist, who, when, why."""
 
@@ -480,7 +541,7 @@ class OnboardingReview(models.Model):
         default=False, help_text="The organisation's lawful-basis statement was read and is adequate."
     )
     dpa_version = models.PositiveIntegerField(null=True, blank=True, help_text="The DPA version on record at the review.")
-    reason = models.TextField(blank=True)
+    reason = EncryptedTextField(blank=True, null=True)
     decided_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(default=timezone.now)
 
@@ -528,6 +589,29 @@ class SignInSession(models.Model):
 
     def __str__(self):
         return f"Session of {self.user} from {self.started_at:%d %b %Y %H:%M}"
+
+
+class Notice(models.Model):
+    """An e-mail the accounts app has decided to send, sent at most once.
+
+    The service that makes a change creates the notice in the same transaction,
+    under a key naming that change (`Notice.key_for("api_key_created", key.pk)`),
+    and passes the key to the task. The task claims the notice with a conditional
+    UPDATE before sending, so a redelivered or duplicated task finds it sent and
+    sends nothing. Keys hold ids and random nonces only, never personal data; a
+    notice still unsent long after its creation is one whose e-mail failed.
+    """
+
+    key = models.CharField(max_length=120, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return self.key
+
+    @staticmethod
+    def key_for(kind: str, *ids) -> str:
+        return ":".join([kind, *(str(part) for part in ids)])
 
 
 def _new_salt() -> str:

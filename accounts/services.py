@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from nextsupport import audit
+from nextsupport import audit, ratelimit
 from nextsupport.fields import BlindIndexField, digest
 from nextsupport.identifiers import normalise_email
 from nextsupport.models import PolicyDocument
@@ -28,13 +28,23 @@ from .models import (
     BackupCodeDevice,
     Invitation,
     Membership,
+    Notice,
     OnboardingReview,
     Organisation,
+    OrganisationStatusChange,
     PolicyAcceptance,
     Role,
     SignInSession,
     User,
 )
+
+
+def _notice(kind: str, *ids) -> str:
+    """A Notice for an e-mail about the change being made, keyed by that change; its task
+    claims it before sending, so a redelivered task sends nothing (see accounts.models.Notice)."""
+    notice, _ = Notice.objects.get_or_create(key=Notice.key_for(kind, *ids))
+    return notice.key
+
 
 # --- Sign-in security (P15, P25) ------------------------------------------------------
 
@@ -59,13 +69,13 @@ def sign_in_failed(*, user: User | None, request, reason: str) -> bool:
     user.save(update_fields=["failed_sign_in_count", "locked_until"])
     audit.record(events.SIGN_IN_FAILED, request=request, target=user, details={"reason": reason, "consecutive": failures})
     if locked:
-        audit.record(
+        event = audit.record(
             events.ACCOUNT_LOCKED,
             request=request,
             target=user,
             details={"after_failures": failures, "minutes": settings.SIGN_IN_LOCKOUT_MINUTES},
         )
-        tasks.send_lockout_notice.delay_on_commit(user.pk)
+        tasks.send_lockout_notice.delay_on_commit(user.pk, _notice("account_locked", event.sequence))
     return locked
 
 
@@ -73,9 +83,16 @@ def sign_in_refused_locked(*, user: User, request) -> None:
     audit.record(events.SIGN_IN_REFUSED_LOCKED, request=request, target=user)
 
 
+# Why a lock was cleared. The audit trail keeps a code, never a sentence someone typed.
+UNLOCKED_BY_PASSWORD_RESET = "password_reset"  # noqa: S105 (a reason code, not a password)
+UNLOCKED_BY_STAFF = "staff"
+
+
 @transaction.atomic
 def account_unlock(*, user: User, request=None, reason: str) -> None:
     """Clear a lock (a password reset proves the person; staff may unlock after checking)."""
+    if reason not in (UNLOCKED_BY_PASSWORD_RESET, UNLOCKED_BY_STAFF):
+        raise ValueError(f"Unknown unlock reason {reason!r}: use one of the UNLOCKED_BY_* codes.")
     User.objects.filter(pk=user.pk).update(locked_until=None, failed_sign_in_count=0)
     audit.record(events.ACCOUNT_UNLOCKED, request=request, target=user, reason=reason)
 
@@ -137,16 +154,34 @@ def sign_in_sessions_end(*, user: User, request, only: SignInSession | None = No
 # --- Two-factor devices ----------------------------------------------------------------
 
 
-def authenticator_pending(*, user: User) -> TOTPDevice:
-    """The not-yet-confirmed authenticator being set up (the same one on reload, so the QR code stays valid)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
-    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+# The authenticator a browser session is setting up: its secret is shown to that session only.
+PENDING_AUTHENTICATOR_SESSION_KEY = "accounts_pending_authenticator"
+# Set-ups abandoned this long ago are deleted when the person starts another.
+_ABANDONED_SETUP = datetime.timedelta(days=1)
+
+
+def authenticator_pending(*, user: User, session) -> TOTPDevice:
+    """The not-yet-confirmed authenticator this browser session is setting up.
+
+    The same one on reload, so the QR code stays valid; any other session gets a
+    new device with a new secret. Someone else signed in with the password must
+    never be shown the secret the account holder is about to confirm.
+    """
+    device_id = session.get(PENDING_AUTHENTICATOR_SESSION_KEY)
+    device = TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first() if device_id else None
+    if device is None:
+        TOTPDevice.objects.filter(user=user, confirmed=False, created_at__lt=timezone.now() - _ABANDONED_SETUP).delete()
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+        session[PENDING_AUTHENTICATOR_SESSION_KEY] = device.pk
+    return device
 
 
 def authenticator_confirm(*, device: TOTPDevice, name: str, token: str, request) -> bool:
     """Confirm a new authenticator with its first code; the session counts as verified by it.
 
-    Not atomic on purpose: a wrong code must still count towards django-otp's throttling.
+    Every other unconfirmed device of the person goes, so no secret shown to
+    another browser can be confirmed later. Not atomic on purpose: a wrong code
+    must still count towards django-otp's throttling.
     """
     if not device.verify_token(token):
         return False
@@ -154,11 +189,14 @@ def authenticator_confirm(*, device: TOTPDevice, name: str, token: str, request)
     device.name = name or "Authenticator app"
     device.confirmed = True
     device.save(update_fields=["name", "confirmed"])
-    audit.record(events.AUTHENTICATOR_ADDED, request=request, target=device.user, details={"device": device.pk})
+    TOTPDevice.objects.filter(user=device.user, confirmed=False).delete()
+    request.session.pop(PENDING_AUTHENTICATOR_SESSION_KEY, None)
+    event = audit.record(events.AUTHENTICATOR_ADDED, request=request, target=device.user, details={"device": device.pk})
     if not request.user.is_verified():
         second_factor_verified(request=request, device=device)
     if had_one:
-        tasks.send_security_notice.delay_on_commit(device.user.pk, "authenticator_added")
+        notice = _notice("security_authenticator_added", event.sequence)
+        tasks.send_security_notice.delay_on_commit(device.user.pk, "authenticator_added", notice)
     return True
 
 
@@ -175,8 +213,9 @@ def authenticator_remove(*, device: TOTPDevice, request) -> None:
     device.delete()
     if was_current:
         otp_login(request, others.first())  # the person just re-authenticated; keep the session verified
-    audit.record(events.AUTHENTICATOR_REMOVED, request=request, target=request.user, details={"device": device_id})
-    tasks.send_security_notice.delay_on_commit(request.user.pk, "authenticator_removed")
+    event = audit.record(events.AUTHENTICATOR_REMOVED, request=request, target=request.user, details={"device": device_id})
+    notice = _notice("security_authenticator_removed", event.sequence)
+    tasks.send_security_notice.delay_on_commit(request.user.pk, "authenticator_removed", notice)
 
 
 @transaction.atomic
@@ -311,28 +350,82 @@ def _check_may_assign(*, by: Membership, role: str) -> None:
         raise ValidationError("Only an owner can make someone an owner.")
 
 
+# Invitation e-mails go to whatever address a member types, and anyone can sign
+# up: these limits keep the team page from being a way to send spam. Generous for
+# a client setting up its team (before compliance approval too), tight for one address.
+INVITATIONS_PER_ORGANISATION_PER_DAY = 50
+INVITATIONS_PER_ADDRESS_PER_DAY = 3
+_DAY = 24 * 60 * 60
+
+
+def _count_invitation_email(*, organisation: Organisation, email: str) -> None:
+    """Count one invitation e-mail against both limits; refuse it past either."""
+    if not ratelimit.allow_key(
+        "invitation-organisation", str(organisation.pk), limit=INVITATIONS_PER_ORGANISATION_PER_DAY, window=_DAY
+    ):
+        raise ValidationError(
+            f"{organisation} has sent {INVITATIONS_PER_ORGANISATION_PER_DAY} invitations today, the most we send "
+            f"for one organisation in a day. Try again tomorrow, or write to {settings.COMPLIANCE_EMAIL} if you need more."
+        )
+    # A keyed digest of the address, never the address, goes into the cache key.
+    if not ratelimit.allow_key(
+        "invitation-address", digest("email", email).hex(), limit=INVITATIONS_PER_ADDRESS_PER_DAY, window=_DAY
+    ):
+        raise ValidationError("We cannot send another invitation to this address today. Please try again tomorrow.")
+
+
 @transaction.atomic
 def invitation_create(*, organisation: Organisation, email: str, role: str, invited_by: Membership, request) -> Invitation:
-    """Invite `email` (or re-send an open invitation, which invalidates its earlier link)."""
+    """Invite `email`. An address with an invitation still waiting is refused: that one can be re-sent instead."""
     email = normalise_email(email)
     _check_may_assign(by=invited_by, role=role)
     if organisation.memberships.filter(user__email__iexact=email).exists():
         raise ValidationError("That person is already a member of this organisation.")
-    expires_at = timezone.now() + datetime.timedelta(days=settings.TEAM_INVITATION_VALID_DAYS)
+    now = timezone.now()
     invitation = (
         organisation.invitations.select_for_update()
         .filter(email_index=digest("email", email), accepted_at__isnull=True, revoked_at__isnull=True)
         .first()
     )
-    resent = invitation is not None
+    if invitation is not None and invitation.expires_at > now:
+        sent = timezone.localtime(invitation.sent_at)
+        raise ValidationError(
+            f"{email} already has an invitation waiting, sent on {sent.day} {sent:%b at %H:%M}. "
+            "Send it again from the pending invitations below, or withdraw it first to invite them with another role."
+        )
+    _count_invitation_email(organisation=organisation, email=email)
     if invitation is None:
         invitation = Invitation(organisation=organisation, email=email)
-    else:
+    else:  # an expired invitation to the same address becomes the new one
         invitation.nonce = Invitation._meta.get_field("nonce").get_default()
-    invitation.role, invitation.invited_by, invitation.expires_at = role, invited_by.user, expires_at
+    invitation.role, invitation.invited_by = role, invited_by.user
+    invitation.sent_at, invitation.expires_at = now, now + datetime.timedelta(days=settings.TEAM_INVITATION_VALID_DAYS)
     invitation.save()
-    audit.record(events.MEMBER_INVITED, request=request, target=invitation, details={"role": role, "resent": resent})
-    tasks.send_invitation.delay_on_commit(invitation.pk)
+    audit.record(events.MEMBER_INVITED, request=request, target=invitation, details={"role": role, "resent": False})
+    tasks.send_invitation.delay_on_commit(invitation.pk, _notice("invitation", invitation.pk, invitation.nonce))
+    return invitation
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, by: Membership, request) -> Invitation:
+    """E-mail a waiting invitation again with a new link (the earlier link stops working), at most once an hour."""
+    invitation = Invitation.objects.select_for_update().select_related("organisation").get(pk=invitation.pk)
+    if invitation.accepted_at or invitation.revoked_at:
+        raise ValidationError("This invitation was accepted or withdrawn, so there is nothing to send again.")
+    _check_may_assign(by=by, role=invitation.role)
+    if not invitation.resendable:
+        raise ValidationError(
+            f"The invitation to {invitation.email} was sent at {timezone.localtime(invitation.sent_at):%H:%M}; "
+            f"it can be sent again after {timezone.localtime(invitation.resendable_at):%H:%M}."
+        )
+    _count_invitation_email(organisation=invitation.organisation, email=invitation.email)
+    now = timezone.now()
+    invitation.nonce = Invitation._meta.get_field("nonce").get_default()
+    invitation.invited_by, invitation.sent_at = by.user, now
+    invitation.expires_at = now + datetime.timedelta(days=settings.TEAM_INVITATION_VALID_DAYS)
+    invitation.save(update_fields=["nonce", "invited_by", "sent_at", "expires_at"])
+    audit.record(events.MEMBER_INVITED, request=request, target=invitation, details={"role": invitation.role, "resent": True})
+    tasks.send_invitation.delay_on_commit(invitation.pk, _notice("invitation", invitation.pk, invitation.nonce))
     return invitation
 
 
@@ -391,6 +484,21 @@ def membership_remove(*, membership: Membership, by: Membership, request) -> Non
         raise ValidationError("The last owner cannot be removed. Make someone else an owner first, or close the account.")
     audit.record(events.MEMBER_REMOVED, request=request, target=membership, details={"role": membership.role, "left": leaving})
     membership.delete()
+    _start_retention_clock(User.objects.filter(pk=membership.user_id), ended_on=timezone.localdate())
+
+
+# Organisations whose contract still runs: a suspended client is still a client.
+_UNDER_CONTRACT = (Organisation.Status.ACTIVE, Organisation.Status.SUSPENDED)
+
+
+def _start_retention_clock(users, *, ended_on: datetime.date) -> int:
+    """P29: people who no longer belong to any organisation under contract have their
+    account's six years counted from `ended_on` (unless already counting)."""
+    return (
+        users.filter(account_ended_on__isnull=True)
+        .exclude(memberships__organisation__status__in=_UNDER_CONTRACT)
+        .update(account_ended_on=ended_on)
+    )
 
 
 # --- API keys -------------------------------------------------------------------------------
@@ -414,7 +522,7 @@ def api_key_create(
         expires_at=expires_at,
     )
     audit.record(events.API_KEY_CREATED, request=request, target=key, details={"scope": scope, "expires": expires_at is not None})
-    tasks.send_api_key_notice.delay_on_commit(key.pk)
+    tasks.send_api_key_notice.delay_on_commit(key.pk, _notice("api_key_created", key.pk))
     return key, raw
 
 
@@ -488,7 +596,7 @@ def onboarding_decide(
         dpa_accepted=dpa_accepted,
         lawful_basis_reviewed=lawful_basis_reviewed,
         dpa_version=dpa.version if dpa_on_record else None,
-        reason=reason,
+        reason=reason or None,
         decided_by=by,
     )
     organisation.onboarding_status = Organisation.Onboarding.APPROVED if approve else Organisation.Onboarding.REJECTED
@@ -498,14 +606,27 @@ def onboarding_decide(
         request=request,
         actor=by,
         target=organisation,
-        reason=reason,
-        details={"review": review.pk},
+        details={"review": review.pk},  # the reason stays on the review (encrypted): it may name people
     )
-    tasks.send_onboarding_decision.delay_on_commit(review.pk)
+    tasks.send_onboarding_decision.delay_on_commit(review.pk, _notice("onboarding_decision", review.pk))
     return review
 
 
-# --- Closing an account ------------------------------------------------------------------------
+# --- Closing, suspending and reopening an account (P29) ----------------------------------------
+
+
+def _status_change(*, organisation: Organisation, to: str, by: User | None, reason: str) -> OrganisationStatusChange:
+    """Record the change on its own row: the reason is free text that may name people,
+    so it is kept there (encrypted, erasable) and audit events only point at the row."""
+    change = OrganisationStatusChange.objects.create(
+        organisation=organisation,
+        previous_status=organisation.status,
+        status=to,
+        changed_by=by,
+        reason=reason.strip() or None,
+    )
+    organisation.status = to
+    return change
 
 
 @transaction.atomic
@@ -515,7 +636,7 @@ def organisation_close(*, organisation: Organisation, by: User, reason: str, req
     if organisation.status == Organisation.Status.CLOSED:
         raise ValidationError("This organisation is already closed.")
     now, today = timezone.now(), timezone.localdate()
-    organisation.status = Organisation.Status.CLOSED
+    change = _status_change(organisation=organisation, to=Organisation.Status.CLOSED, by=by, reason=reason)
     organisation.closed_at, organisation.closed_by = now, by
     if organisation.contract_end is None or organisation.contract_end > today:
         organisation.contract_end = today
@@ -524,20 +645,70 @@ def organisation_close(*, organisation: Organisation, by: User, reason: str, req
     invitations = Invitation.objects.filter(organisation=organisation, accepted_at__isnull=True, revoked_at__isnull=True).update(
         revoked_at=now
     )
-    # People with no other active organisation: their own account's retention clock starts too.
-    User.objects.filter(memberships__organisation=organisation, account_ended_on__isnull=True).exclude(
-        memberships__organisation__status=Organisation.Status.ACTIVE
-    ).update(account_ended_on=organisation.contract_end)
+    # People with no other organisation under contract: their own account's retention clock starts too.
+    _start_retention_clock(User.objects.filter(memberships__organisation=organisation), ended_on=organisation.contract_end)
     audit.record(
         events.ORGANISATION_CLOSED,
         request=request,
         actor=by,
         target=organisation,
-        reason=reason,
-        details={"api_keys_revoked": keys, "invitations_revoked": invitations, "contract_end": organisation.contract_end},
+        details={
+            "status_change": change.pk,
+            "api_keys_revoked": keys,
+            "invitations_revoked": invitations,
+            "contract_end": organisation.contract_end,
+        },
     )
     signals.organisation_closed.send(sender=Organisation, organisation=organisation, closed_by=by)
-    tasks.send_closure_notice.delay_on_commit(organisation.pk)
+    tasks.send_closure_notice.delay_on_commit(organisation.pk, _notice("organisation_closed", change.pk))
+    return organisation
+
+
+@transaction.atomic
+def organisation_suspend(*, organisation: Organisation, by: User | None, reason: str, request) -> Organisation:
+    """Stop access while staff look into something; the contract (and its dates) run on.
+
+    Members, API keys and invitations are refused while the organisation is not
+    active, and come back unchanged when it is reopened.
+    """
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if organisation.status != Organisation.Status.ACTIVE:
+        raise ValidationError(
+            f"{organisation} is {organisation.get_status_display().lower()}: only an active organisation can be suspended."
+        )
+    change = _status_change(organisation=organisation, to=Organisation.Status.SUSPENDED, by=by, reason=reason)
+    organisation.save(update_fields=["status"])
+    audit.record(
+        events.ORGANISATION_SUSPENDED, request=request, actor=by, target=organisation, details={"status_change": change.pk}
+    )
+    return organisation
+
+
+@transaction.atomic
+def organisation_reopen(*, organisation: Organisation, by: User | None, reason: str, request) -> Organisation:
+    """Make a suspended or closed organisation active again.
+
+    Reopening a closed account resumes its contract: the end date the closure
+    set is cleared (staff enter a new one if the contract is fixed-term), and so
+    is the retention clock of every member, who belongs to an organisation under
+    contract again. API keys and invitations revoked by the closure stay revoked.
+    """
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    was = organisation.status
+    if was == Organisation.Status.ACTIVE:
+        raise ValidationError(f"{organisation} is not closed or suspended.")
+    change = _status_change(organisation=organisation, to=Organisation.Status.ACTIVE, by=by, reason=reason)
+    if was == Organisation.Status.CLOSED:
+        organisation.contract_end = organisation.closed_at = organisation.closed_by = None
+        User.objects.filter(memberships__organisation=organisation).update(account_ended_on=None)
+    organisation.save(update_fields=["status", "contract_end", "closed_at", "closed_by"])
+    audit.record(
+        events.ORGANISATION_REOPENED,
+        request=request,
+        actor=by,
+        target=organisation,
+        details={"status_change": change.pk, "was": was},
+    )
     return organisation
 
 

@@ -27,6 +27,7 @@ urlpatterns = [
     path(org + "account/team/leave/", views.team_leave, name="team-leave"),
     path(org + "account/team/<int:membership_id>/role/", views.member_role, name="member-role"),
     path(org + "account/team/<int:membership_id>/remove/", views.member_remove, name="member-remove"),
+    path(org + "account/team/invitations/<int:invitation_id>/resend/", views.invitation_resend, name="invitation-resend"),
     path(org + "account/team/invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation-revoke"),
     path(org + "account/api-keys/", views.api_keys, name="api-keys"),
     path(org + "account/api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
@@ -35,7 +36,6 @@ urlpatterns = [
     # The second step of signing in: reachable before it is complete.
     path("accounts/2fa/setup/", views.two_factor_setup, name="two-factor-setup"),
     path("accounts/2fa/verify/", views.two_factor_verify, name="two-factor-verify"),
-    path("accounts/2fa/backup-codes/", views.backup_codes_issued, name="backup-codes-issued"),
     path("legal/<slug:kind>/", views.legal_document, name="legal-document"),
 ]
 

@@ -21,6 +21,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -48,8 +49,6 @@ from .forms import (
 )
 from .models import APIKey, BackupCodeDevice, Capability, Invitation, Organisation, Role, SignInSession
 
-ISSUED_CODES_SESSION_KEY = "accounts_issued_backup_codes"
-
 
 def _next_url(request, default: str) -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
@@ -73,7 +72,7 @@ def _fresh(organisation: Organisation) -> Organisation:
 
 
 def no_store(view):
-    """Pages showing a secret once (a new API key, backup codes) must not be cached anywhere."""
+    """Pages showing a secret once (a new API key) must not be cached anywhere."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -246,11 +245,14 @@ def legal_document(request, kind):
     if kind not in LEGAL_SLUGS:
         raise Http404("No such document.")
     published = PolicyDocument.objects.filter(kind=LEGAL_SLUGS[kind], status=PolicyDocument.Status.PUBLISHED)
-    version = request.GET.get("version", "")
-    if version.isdigit():
+    version = request.GET.get("version")
+    if version is None:
+        document = published.filter(effective_date__lte=timezone.localdate()).order_by("-version").first()
+    elif version.isascii() and version.isdecimal():
+        # Not isdigit(): "²" is a digit to Python but not a number int() reads.
         document = published.filter(version=int(version)).first()
     else:
-        document = published.filter(effective_date__lte=timezone.localdate()).order_by("-version").first()
+        raise Http404("Versions are whole numbers, e.g. ?version=2.")
     if document is None:
         raise Http404("That document is not published.")
     meta, blocks = documents.parse(document.body)
@@ -312,6 +314,19 @@ def team_invite(request):
         "owner_count": selectors.owner_count(request.organisation),
     }
     return render(request, "accounts/team.html", context, status=400)
+
+
+@require_POST
+@organisation_view(Capability.MANAGE_MEMBERS, before_agreements=True)
+def invitation_resend(request, invitation_id):
+    invitation = get_object_or_404(Invitation, pk=invitation_id, organisation=request.organisation)
+    try:
+        services.invitation_resend(invitation=invitation, by=request.membership, request=request)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Invitation sent again to {invitation.email}; the earlier link no longer works.")
+    return redirect("accounts:team", org_id=request.organisation.pk)
 
 
 @require_POST
@@ -501,14 +516,12 @@ def _authenticator_remove(request, device):
     return redirect("accounts:security")
 
 
-@never_cache
-@no_store
 @require_POST
 @login_required
 @reauthentication_required
 def backup_codes_regenerate(request):
     codes = services.backup_codes_replace(user=request.user, request=request)
-    return render(request, "accounts/backup_codes.html", {"codes": codes, "next": reverse("accounts:security"), "replaced": True})
+    return _show_codes_once(request, codes, done=reverse("accounts:security"), replaced=True)
 
 
 @require_POST
@@ -542,7 +555,7 @@ def two_factor_setup(request):
 
 
 def _enrol(request, *, template: str, done: str):
-    device = services.authenticator_pending(user=request.user)
+    device = services.authenticator_pending(user=request.user, session=request.session)
     form = AuthenticatorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         allowed, _ = device.verify_is_allowed()
@@ -553,8 +566,7 @@ def _enrol(request, *, template: str, done: str):
         ):
             codes = services.backup_codes_issue_if_missing(user=request.user, request=request)
             if codes:
-                request.session[ISSUED_CODES_SESSION_KEY] = codes
-                return redirect(f"{reverse('accounts:backup-codes-issued')}?next={done}")
+                return _show_codes_once(request, codes, done=done, replaced=False)
             messages.success(request, "Authenticator app added.")
             return redirect(done)
         else:
@@ -574,15 +586,12 @@ def _enrol(request, *, template: str, done: str):
     return render(request, template, context)
 
 
-@never_cache
-@no_store
-@login_required
-def backup_codes_issued(request):
-    codes = request.session.pop(ISSUED_CODES_SESSION_KEY, None)
-    done = _next_url(request, reverse("accounts:home"))
-    if not codes:
-        return redirect(done)
-    return render(request, "accounts/backup_codes.html", {"codes": codes, "next": done, "replaced": False})
+def _show_codes_once(request, codes: list[str], *, done: str, replaced: bool):
+    """The answer to the POST that made the codes: they exist nowhere else in clear (no session,
+    no redirect to fetch them from), and no cache may keep this page."""
+    response = render(request, "accounts/backup_codes.html", {"codes": codes, "next": done, "replaced": replaced})
+    add_never_cache_headers(response)
+    return response
 
 
 @never_cache

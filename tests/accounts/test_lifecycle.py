@@ -1,17 +1,27 @@
 """An organisation's life: onboarding review (P19), new agreement versions (P53), closing (P29)."""
 
 import datetime
+import json
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from accounts import selectors, services
-from accounts.models import APIKey, Invitation, OnboardingReview, Organisation, PolicyAcceptance, User
+from accounts.models import (
+    APIKey,
+    Invitation,
+    OnboardingReview,
+    Organisation,
+    OrganisationStatusChange,
+    PolicyAcceptance,
+    User,
+)
 from accounts.signals import organisation_closed
 from nextsupport import privacy
-from nextsupport.models import PolicyDocument
+from nextsupport.models import AuditEvent, PolicyDocument
 from tests.accounts.helpers import actions, last_sequence
 from tests.conftest import login
 from tests.factories import PASSWORD, APIKeyFactory, InvitationFactory, MembershipFactory, OrganisationFactory
@@ -149,6 +159,14 @@ def test_each_accepted_version_stays_readable(client, terms_v2):
     assert client.get("/legal/data-processing-agreement/").status_code == 200
 
 
+@pytest.mark.parametrize("version", ["²", "٣", "1.0", "-1", "abc", "99999999999999999999999"])
+def test_a_version_that_is_not_a_plain_number_or_not_published_is_not_found(client, db, version):
+    # "²" and "٣" pass str.isdigit() but int() refuses them: they once answered 500.
+    response = client.get("/legal/terms-of-service/", {"version": version})
+
+    assert response.status_code == 404
+
+
 def test_the_seeded_agreements_are_real_documents(db):
     terms, dpa = selectors.current_agreements()
 
@@ -231,3 +249,51 @@ def test_closing_twice_is_refused(organisation, owner):
 
     with pytest.raises(services.ValidationError, match="already closed"):
         services.organisation_close(organisation=organisation, by=owner, reason="", request=None)
+
+
+# --- Free text stays with the record it explains, never in the audit trail (P26, P37) ----------
+
+
+def _stored_bytes(table: str, column: str) -> bytes:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM {table}")
+        return b"".join(bytes(row[0]) for row in cursor.fetchall() if row[0] is not None)
+
+
+@pytest.mark.obligation("P24", "P37")
+def test_a_closing_reason_is_kept_encrypted_with_the_account_and_erasable_not_in_the_audit_trail(organisation, owner):
+    since = last_sequence()
+
+    services.organisation_close(organisation=organisation, by=owner, reason="Our director Jane Doe retired.", request=None)
+
+    event = AuditEvent.objects.get(sequence__gt=since, action="organisation.closed")
+    change = OrganisationStatusChange.objects.get(organisation=organisation)
+    assert "Jane Doe" not in event.reason + json.dumps(event.details)
+    assert event.details["status_change"] == change.pk
+    assert change.reason == "Our director Jane Doe retired."
+    assert b"Jane Doe" not in _stored_bytes("accounts_organisationstatuschange", "reason")
+    rule = privacy.registration_for(OrganisationStatusChange)
+    rule.erase(rule.rows_for(privacy.Subject(user_id=owner.pk)))
+    assert OrganisationStatusChange.objects.get(pk=change.pk).reason is None
+
+
+@pytest.mark.obligation("P24", "P37")
+def test_a_rejection_reason_is_kept_encrypted_with_the_review_not_in_the_audit_trail(compliance_officer, newcomer):
+    since = last_sequence()
+
+    review = services.onboarding_decide(
+        organisation=newcomer,
+        approve=False,
+        company_details_checked=False,
+        dpa_accepted=False,
+        lawful_basis_reviewed=False,
+        reason="Director Jane Doe is disqualified at Companies House.",
+        by=compliance_officer,
+        request=None,
+    )
+
+    event = AuditEvent.objects.get(sequence__gt=since, action="onboarding.rejected")
+    assert "Jane Doe" not in event.reason + json.dumps(event.details)
+    assert event.details["review"] == review.pk
+    assert OnboardingReview.objects.get(pk=review.pk).reason.startswith("Director Jane Doe")
+    assert b"Jane Doe" not in _stored_bytes("accounts_onboardingreview", "reason")

@@ -9,10 +9,12 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import Invitation, Membership, Role
+from accounts import services
+from accounts.models import Invitation, Membership, Role, User
+from nextsupport import privacy
 from tests.accounts.helpers import actions, last_sequence
 from tests.conftest import login
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
 
 def _invite(client, organisation, email, role=Role.VIEWER):
@@ -61,6 +63,28 @@ def test_an_invited_colleague_signs_up_from_the_link_and_joins_with_the_given_ro
     assert newcomer.get("/app/")["Location"].startswith("/accounts/2fa/setup/")
 
 
+def test_an_organisation_name_with_markup_is_shown_as_text_on_the_invitee_sign_up_page(db):
+    evil = OrganisationFactory(legal_name='Evil <script>alert("x")</script> Ltd')
+    inviter = MembershipFactory(organisation=evil, role=Role.OWNER)
+    invitation = services.invitation_create(
+        organisation=evil, email="victim@example.com", role=Role.VIEWER, invited_by=inviter, request=None
+    )
+    victim = Client()
+    victim.get(f"/app/invitations/{invitation.token()}/")
+
+    html = victim.get("/accounts/signup/").content.decode()
+
+    assert '<script>alert("x")</script>' not in html
+    assert "Evil &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Ltd invited" in html
+
+
+def test_help_text_built_as_markup_still_renders_as_markup_on_sign_up(client, db):
+    # Django's password rules arrive as an HTML list built with format_html: kept as a list.
+    html = client.get("/accounts/signup/").content.decode()
+
+    assert '<div class="helptext" id="id_password1_helptext"><ul><li>' in html
+
+
 def test_an_existing_user_accepts_an_invitation_after_signing_in(
     owner_client, organisation, outsider, django_capture_on_commit_callbacks
 ):
@@ -88,16 +112,96 @@ def test_an_invitation_link_expires(owner_client, organisation, django_capture_o
     assert "cannot be used" in response.content.decode()
 
 
+def _resend(client, organisation, invitation):
+    return client.post(f"/app/o/{organisation.pk}/account/team/invitations/{invitation.pk}/resend/", follow=True)
+
+
 def test_resending_an_invitation_replaces_the_old_link(owner_client, organisation, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         _invite(owner_client, organisation, "twice@acme.example")
-    with django_capture_on_commit_callbacks(execute=True):
-        _invite(owner_client, organisation, "twice@acme.example", Role.ADMIN)
+    with (
+        time_machine.travel(timezone.now() + datetime.timedelta(minutes=61)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        page = _resend(owner_client, organisation, Invitation.objects.get())
     first, second = _link(mail.outbox[-2]), _link(mail.outbox[-1])
 
+    assert "sent again to twice@acme.example" in page.content.decode()
     assert Client().get(first).status_code == 404
     assert Client().get(second).status_code == 200
-    assert Invitation.objects.get().role == Role.ADMIN
+
+
+# --- Invitations cannot be used to send spam --------------------------------------------------
+
+
+def test_an_address_with_a_pending_invitation_is_not_sent_a_second_one(
+    owner_client, organisation, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        _invite(owner_client, organisation, "once@acme.example")
+        again = _invite(owner_client, organisation, "Once@Acme.example", Role.ADMIN)
+
+    assert again.status_code == 400
+    assert "already has an invitation waiting" in again.content.decode()
+    assert len(mail.outbox) == 1
+    assert Invitation.objects.get().role == Role.VIEWER
+
+
+def test_an_invitation_is_sent_again_at_most_once_an_hour(owner_client, organisation, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _invite(owner_client, organisation, "patient@acme.example")
+    invitation = Invitation.objects.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        too_soon = _resend(owner_client, organisation, invitation)
+    with (
+        time_machine.travel(timezone.now() + datetime.timedelta(minutes=61)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        later = _resend(owner_client, organisation, invitation)
+        too_soon_again = _resend(owner_client, organisation, invitation)
+
+    assert "can be sent again after" in too_soon.content.decode()
+    assert "sent again to patient@acme.example" in later.content.decode()
+    assert "can be sent again after" in too_soon_again.content.decode()
+    assert len(mail.outbox) == 2
+
+
+def test_an_organisation_sends_a_limited_number_of_invitations_a_day(
+    owner_client, organisation, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(services, "INVITATIONS_PER_ORGANISATION_PER_DAY", 2)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answers = [_invite(owner_client, organisation, f"person{n}@acme.example") for n in range(3)]
+
+    assert [a.status_code for a in answers] == [302, 302, 400]
+    assert "2 invitations today" in answers[2].content.decode()
+    assert len(mail.outbox) == 2 and Invitation.objects.count() == 2
+
+
+def test_one_address_receives_a_limited_number_of_invitations_a_day_whoever_sends_them(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(services, "INVITATIONS_PER_ADDRESS_PER_DAY", 2)
+    senders = [MembershipFactory(role=Role.OWNER) for _ in range(3)]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answers = [_invite(login(Client(), m.user), m.organisation, "target@victim.example") for m in senders]
+
+    assert [a.status_code for a in answers] == [302, 302, 400]
+    assert "cannot send another invitation to this address today" in answers[2].content.decode()
+    assert len(mail.outbox) == 2
+
+
+def test_a_new_client_awaiting_approval_can_invite_its_team(db, django_capture_on_commit_callbacks):
+    founder = MembershipFactory(role=Role.OWNER, organisation=OrganisationFactory(new=True))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _invite(login(Client(), founder.user), founder.organisation, "colleague@new.example")
+
+    assert response.status_code == 302
+    assert mail.outbox[-1].to == ["colleague@new.example"]
 
 
 def test_a_tampered_link_is_refused(db):
@@ -169,6 +273,35 @@ def test_a_removed_member_loses_access_at_once(owner_client, organisation, teamm
     assert theirs.get(f"/app/o/{organisation.pk}/").status_code == 404
 
 
+@pytest.mark.obligation("P29")
+def test_a_removed_member_with_no_other_organisation_starts_the_retention_clock(owner_client, organisation, teammate):
+    owner_client.post(f"/app/o/{organisation.pk}/account/team/{Membership.objects.get(user=teammate).pk}/remove/")
+
+    assert User.objects.get(pk=teammate.pk).account_ended_on == timezone.localdate()
+    assert (
+        privacy.registration_for(User)
+        .expired(timezone.now() + datetime.timedelta(days=6 * 366 + 2))
+        .filter(pk=teammate.pk)
+        .exists()
+    )
+
+
+@pytest.mark.obligation("P29")
+def test_a_member_who_leaves_their_last_organisation_starts_the_retention_clock(organisation, teammate):
+    login(Client(), teammate).post(f"/app/o/{organisation.pk}/account/team/leave/")
+
+    assert User.objects.get(pk=teammate.pk).account_ended_on == timezone.localdate()
+
+
+@pytest.mark.obligation("P29")
+def test_a_member_who_leaves_but_works_for_another_client_keeps_a_running_account(organisation, teammate, other_organisation):
+    MembershipFactory(user=teammate, organisation=other_organisation)
+
+    login(Client(), teammate).post(f"/app/o/{organisation.pk}/account/team/leave/")
+
+    assert User.objects.get(pk=teammate.pk).account_ended_on is None
+
+
 @pytest.mark.obligation("P25")
 def test_viewers_see_the_team_but_cannot_change_it(client, organisation, teammate, owner):
     login(client, teammate)
@@ -191,8 +324,6 @@ def test_a_person_already_in_the_team_is_not_invited_again(owner_client, organis
 
 
 def test_a_new_user_with_the_invited_address_but_no_link_sees_the_invitation_on_their_home_page(organisation, owner):
-    from accounts import services
-
     services.invitation_create(
         organisation=organisation,
         email="found@acme.example",

@@ -1,8 +1,10 @@
 """Mandatory two-factor authentication for client users and staff (P25)."""
 
+import base64
 import re
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -77,12 +79,22 @@ def test_account_settings_of_allauth_also_need_the_second_factor(client, owner):
         assert client.get(url)["Location"].startswith(SETUP)
 
 
+def _device_shown(page) -> TOTPDevice:
+    """The device whose secret the setup page shows (as typed into an app by hand)."""
+    secret = re.search(r'id="totp-secret">([A-Z2-7 =]+)<', page.content.decode()).group(1).replace(" ", "")
+    return TOTPDevice.objects.get(key=base64.b32decode(secret).hex())
+
+
+def _codes(page) -> list[str]:
+    return re.findall(r"<code>([a-z0-9-]{14})</code>", page.content.decode())
+
+
 @pytest.mark.obligation("P25")
 def test_enrolment_shows_a_qr_code_then_backup_codes_once_then_the_dashboard(client, owner, organisation):
     client.force_login(owner)
     page = client.get(SETUP + f"?next=/app/o/{organisation.pk}/")
     html = page.content.decode()
-    device = TOTPDevice.objects.get(user=owner, confirmed=False)
+    device = _device_shown(page)
 
     assert "<svg" in html and "qr-code" in html  # drawn here, no external QR service
     assert "http" not in re.search(r"<svg.*?</svg>", html, re.S).group().replace("http://www.w3.org", "")
@@ -91,17 +103,60 @@ def test_enrolment_shows_a_qr_code_then_backup_codes_once_then_the_dashboard(cli
 
     TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_timestamp=None, throttling_failure_count=0)
     device.refresh_from_db()
-    accepted = client.post(SETUP, {"name": "Work phone", "code": current_code(device), "next": f"/app/o/{organisation.pk}/"})
-    codes_page = client.get(accepted["Location"])
-    codes = re.findall(r"<code>([a-z0-9-]{14})</code>", codes_page.content.decode())
+    codes_page = client.post(SETUP, {"name": "Work phone", "code": current_code(device), "next": f"/app/o/{organisation.pk}/"})
+    codes = _codes(codes_page)
 
-    assert len(codes) == 10
+    assert codes_page.status_code == 200 and len(codes) == 10
     assert "no-store" in codes_page["Cache-Control"]
-    assert client.get(accepted["Location"]).status_code == 302  # shown once only
+    assert f'href="/app/o/{organisation.pk}/">I have saved my codes' in codes_page.content.decode()
+    assert client.get(SETUP)["Location"] == "/app/"  # enrolled: the codes are not shown again
     assert client.get(f"/app/o/{organisation.pk}/").status_code == 200
     assert TOTPDevice.objects.get(pk=device.pk).confirmed
     stored = BackupCodeDevice.objects.get(user=owner)
     assert not any(code.replace("-", "") in str(stored.code_hashes) for code in codes)
+
+
+@pytest.mark.obligation("P25")
+def test_new_backup_codes_never_reach_the_session_store(client, owner, organisation):
+    client.force_login(owner)
+    device = _device_shown(client.get(SETUP))
+
+    codes = _codes(client.post(SETUP, {"name": "Work phone", "code": current_code(device)}))
+
+    stored = " ".join(str(session.get_decoded()) for session in Session.objects.all())
+    assert len(codes) == 10
+    assert not any(code in stored or code.replace("-", "") in stored for code in codes)
+
+
+@pytest.mark.obligation("P25")
+def test_each_browser_setting_up_an_authenticator_is_shown_a_secret_of_its_own(owner):
+    # Someone who has the password opens the setup page before the owner does.
+    intruder, rightful = Client(), Client()
+    intruder.force_login(owner)
+    rightful.force_login(owner)
+
+    intruders_device = _device_shown(intruder.get(SETUP))
+    owners_device = _device_shown(rightful.get(SETUP))
+
+    assert intruders_device != owners_device and intruders_device.key != owners_device.key
+    assert _device_shown(rightful.get(SETUP)) == owners_device  # a reload keeps the same QR code
+
+
+@pytest.mark.obligation("P25")
+def test_confirming_an_authenticator_discards_the_secrets_shown_to_other_browsers(owner):
+    intruder, rightful = Client(), Client()
+    intruder.force_login(owner)
+    rightful.force_login(owner)
+    intruders_device = _device_shown(intruder.get(SETUP))
+    owners_device = _device_shown(rightful.get(SETUP))
+
+    rightful.post(SETUP, {"name": "Work phone", "code": current_code(owners_device)})
+    late = intruder.post(SETUP, {"name": "My phone", "code": current_code(intruders_device)})
+
+    assert not TOTPDevice.objects.filter(pk=intruders_device.pk).exists()
+    assert list(TOTPDevice.objects.filter(user=owner)) == [owners_device]
+    assert TOTPDevice.objects.get(pk=owners_device.pk).confirmed
+    assert late["Location"].startswith(VERIFY)  # the owner's app now guards the account
 
 
 def test_someone_enrolled_cannot_enrol_again_without_the_code(client, owner):

@@ -50,7 +50,7 @@ def test_signup_verify_enrol_and_reach_the_dashboard(live_server, page):
     page.get_by_label("6-digit code from the app").fill(_code_for(secret))
     page.get_by_role("button", name="Confirm").click()
 
-    page.wait_for_url(re.compile(r"/accounts/2fa/backup-codes/"))
+    page.get_by_role("heading", name="Your backup codes").wait_for()
     assert page.locator(".backup-codes code").count() == 10
     page.get_by_role("link", name="I have saved my codes").click()
 

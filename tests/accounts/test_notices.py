@@ -1,0 +1,128 @@
+"""E-mails from the accounts app go out once, even when the broker hands a task out twice.
+
+Tasks are acknowledged late (CELERY_TASK_ACKS_LATE): a worker that dies after
+sending but before acknowledging gets its task redelivered. Each test below
+makes a change, then runs every task it enqueued twice, as a redelivery would.
+"""
+
+import datetime
+
+import pytest
+import time_machine
+from django.core import mail
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts import services
+from accounts.models import Membership, Notice, Role
+from tests.factories import OrganisationFactory
+
+
+def _run_twice(callbacks) -> tuple[int, int]:
+    """E-mails sent by the first delivery of each enqueued task, and by the redelivery."""
+    before = len(mail.outbox)
+    for callback in callbacks:
+        callback()
+    first = len(mail.outbox) - before
+    for callback in callbacks:
+        callback()
+    return first, len(mail.outbox) - before - first
+
+
+def _invite(organisation, owner, email="new@acme.example"):
+    return services.invitation_create(
+        organisation=organisation, email=email, role=Role.VIEWER, invited_by=Membership.objects.get(user=owner), request=None
+    )
+
+
+def _lock(owner, rf):
+    for _ in range(5):
+        services.sign_in_failed(user=owner, request=rf.post("/accounts/login/"), reason="password")
+
+
+def _remove_authenticator(owner, rf):
+    TOTPDevice.objects.create(user=owner, name="Old phone", confirmed=True)
+    spare = TOTPDevice.objects.create(user=owner, name="New phone", confirmed=True)
+    request = rf.post("/")
+    request.user = owner
+    services.authenticator_remove(device=spare, request=request)
+
+
+def _create_api_key(organisation, owner):
+    services.api_key_create(
+        organisation=organisation, name="CRM", scope="read_only", expires_at=None, created_by=owner, request=None
+    )
+
+
+CHANGES = {
+    "invitation": lambda org, owner, rf: _invite(org, owner),
+    "account locked": lambda org, owner, rf: _lock(owner, rf),
+    "authenticator removed": lambda org, owner, rf: _remove_authenticator(owner, rf),
+    "API key created": lambda org, owner, rf: _create_api_key(org, owner),
+    "organisation closed": lambda org, owner, rf: services.organisation_close(
+        organisation=org, by=owner, reason="", request=None
+    ),
+}
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_a_redelivered_task_sends_nothing_the_first_delivery_sent(
+    change, organisation, owner, rf, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        CHANGES[change](organisation, owner, rf)
+
+    first, redelivered = _run_twice(callbacks)
+
+    assert (first, redelivered) == (1, 0)
+    assert Notice.objects.filter(sent_at__isnull=False).count() == len(callbacks) == 1
+
+
+def test_a_redelivered_onboarding_decision_is_not_sent_twice(compliance_officer, django_capture_on_commit_callbacks):
+    newcomer = OrganisationFactory(new=True)
+    Membership.objects.create(user=compliance_officer, organisation=newcomer, role=Role.OWNER)
+    with django_capture_on_commit_callbacks() as callbacks:
+        services.onboarding_decide(
+            organisation=newcomer,
+            approve=False,
+            company_details_checked=False,
+            dpa_accepted=False,
+            lawful_basis_reviewed=False,
+            reason="Add your registered address.",
+            by=compliance_officer,
+            request=None,
+        )
+
+    assert _run_twice(callbacks) == (1, 0)
+
+
+def _smtp_unreachable(message):
+    raise ConnectionError("SMTP server unreachable")
+
+
+def test_a_notice_whose_send_failed_is_left_for_a_retry(organisation, owner, django_capture_on_commit_callbacks, monkeypatch):
+    with django_capture_on_commit_callbacks() as callbacks:
+        _invite(organisation, owner)
+    monkeypatch.setattr("accounts.mail.EmailMessage.send", _smtp_unreachable)
+
+    with pytest.raises(ConnectionError):
+        callbacks[0]()
+    monkeypatch.undo()
+    callbacks[0]()
+
+    assert len(mail.outbox) == 1
+    assert Notice.objects.get().sent_at is not None
+
+
+def test_only_the_newest_link_of_a_resent_invitation_is_mailed(organisation, owner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as first:
+        invitation = _invite(organisation, owner)
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=2)), django_capture_on_commit_callbacks() as second:
+        services.invitation_resend(invitation=invitation, by=Membership.objects.get(user=owner), request=None)
+
+    for callback in [*second, *first]:  # the old task arrives late
+        callback()
+
+    assert len(mail.outbox) == 1
+    invitation.refresh_from_db()
+    assert invitation.token() in mail.outbox[0].body
