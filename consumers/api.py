@@ -4,13 +4,17 @@ Under /api/v1/orgs/<org_id>/: reads need the "view" capability, writes
 "manage_contacts", the error-report download "export_data". Errors come in
 DRF's shape, naming the field and saying why. Phone numbers and e-mails are
 sent in request bodies (POST), never in URLs, so they stay out of logs.
+
+Callers are people (signed in) or an organisation's API key: services get
+`request.actor` (the User, or None for a key) and the request, from which the
+audit trail names the key.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS
@@ -85,7 +89,8 @@ class ContactListOutput(serializers.ModelSerializer):
         ]
 
     def get_consumers(self, obj) -> int:
-        return obj.memberships.count()
+        count = getattr(obj, "consumer_count", None)  # annotated by selectors.with_usability
+        return obj.memberships.count() if count is None else count
 
     def get_attestation(self, obj) -> dict | None:
         attestation = selectors.current_attestation(obj)
@@ -115,7 +120,7 @@ class ContactListsApi(_Api):
 
     @extend_schema(responses=ContactListOutput(many=True))
     def get(self, request, org_id):
-        lists = ContactList.objects.filter(organisation=request.organisation).order_by("-created_at")
+        lists = selectors.with_usability(ContactList.objects.filter(organisation=request.organisation)).order_by("-created_at")
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(lists, request, view=self)
         return paginator.get_paginated_response(ContactListOutput(page, many=True).data)
@@ -124,7 +129,7 @@ class ContactListsApi(_Api):
     def post(self, request, org_id):
         data = self._input(self.Input)
         try:
-            contact_list = services.contact_list_create(organisation=request.organisation, created_by=request.user, **data)
+            contact_list = services.contact_list_create(organisation=request.organisation, created_by=request.actor, **data)
         except DjangoValidationError as exc:
             raise _drf(exc) from exc
         return Response(ContactListOutput(contact_list).data, status=status.HTTP_201_CREATED)
@@ -146,7 +151,10 @@ class ContactListApi(_Api):
 
     @extend_schema(responses={204: None})
     def delete(self, request, org_id, list_id):
-        services.contact_list_delete(contact_list=_list_of(request, list_id), by=request.user, request=request)
+        try:
+            services.contact_list_delete(contact_list=_list_of(request, list_id), by=request.actor, request=request)
+        except DjangoValidationError as exc:
+            raise _drf(exc) from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -160,11 +168,19 @@ class AttestationApi(_Api):
 
     @extend_schema(request=Input, responses={201: ContactListOutput})
     def post(self, request, org_id, list_id):
+        """P19: attest the lawful basis for a list. Only a signed-in person can: the record names who vouched for it."""
         contact_list = _list_of(request, list_id)
+        if request.actor is None:
+            raise PermissionDenied(
+                "A lawful basis must be attested by a signed-in person (P19), not with an API key. "
+                "Attest it in the portal or with a signed-in session."
+            )
         serializer = self.Input(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            services.contact_list_attest(contact_list=contact_list, by=request.user, request=request, **serializer.validated_data)
+            services.contact_list_attest(
+                contact_list=contact_list, by=request.actor, request=request, **serializer.validated_data
+            )
         except DjangoValidationError as exc:
             raise _drf(exc) from exc
         return Response(ContactListOutput(contact_list).data, status=status.HTTP_201_CREATED)
@@ -175,7 +191,7 @@ class ScreeningApi(_Api):
     def post(self, request, org_id, list_id):
         contact_list = _list_of(request, list_id)
         try:
-            removed = services.contact_list_screen(contact_list=contact_list, by=request.user, request=request)
+            removed = services.contact_list_screen(contact_list=contact_list, by=request.actor, request=request)
         except DjangoValidationError as exc:
             raise _drf(exc) from exc
         return Response({"removed": removed, "list": ContactListOutput(contact_list).data})
@@ -226,7 +242,7 @@ class ImportsApi(_Api):
         if upload is None:
             raise ValidationError({"file": ["Send the CSV file in the multipart field “file”."]})
         try:
-            job = services.import_job_create(contact_list=contact_list, upload=upload, uploaded_by=request.user, request=request)
+            job = services.import_job_create(contact_list=contact_list, upload=upload, uploaded_by=request.actor, request=request)
         except ImportFileError as exc:
             raise ValidationError({"file": exc.messages}) from exc
         data = ImportOutput(job).data
@@ -249,7 +265,7 @@ class ImportApi(_Api):
     def delete(self, request, org_id, job_id):
         """Discard an upload that has not been started."""
         try:
-            services.import_job_discard(job=_job_of(request, job_id), by=request.user, request=request)
+            services.import_job_discard(job=_job_of(request, job_id), by=request.actor, request=request)
         except DjangoValidationError as exc:
             raise _drf(exc) from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -275,7 +291,7 @@ class ImportStartApi(_Api):
         serializer = self.Input(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            job = services.import_job_start(job=job, by=request.user, request=request, **serializer.validated_data)
+            job = services.import_job_start(job=job, by=request.actor, request=request, **serializer.validated_data)
         except DjangoValidationError as exc:
             raise _drf(exc) from exc
         return Response(ImportOutput(job).data, status=status.HTTP_202_ACCEPTED)
@@ -331,6 +347,7 @@ class ConsumerOutput(serializers.ModelSerializer):
     date_of_birth = serializers.DateField(allow_null=True)
     postcode = serializers.CharField(allow_null=True)
     timezone = serializers.CharField(allow_null=True)
+    restriction_reason = serializers.CharField(allow_null=True)
     lists = serializers.SerializerMethodField()
     consent = serializers.SerializerMethodField()
     suppressed = serializers.SerializerMethodField()
@@ -346,6 +363,7 @@ class ConsumerOutput(serializers.ModelSerializer):
             "postcode",
             "timezone",
             "restricted_at",
+            "restriction_reason",
             "objected_at",
             "created_at",
             "updated_at",
@@ -396,11 +414,18 @@ class ConsumerSearchApi(_Api):
         serializer = self.Input(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            found = selectors.consumer_search(organisation=request.organisation, **serializer.validated_data)
-            return Response({"results": ConsumerOutput(found, many=True).data})
+            found = list(selectors.consumer_search(organisation=request.organisation, **serializer.validated_data))
         except DjangoValidationError as exc:
             field = "phone" if serializer.validated_data.get("phone") else "email"
             raise ValidationError({field: exc.messages}) from exc
+        if found:
+            audit.record(
+                audit.PERSONAL_DATA_REVEALED,
+                request=request,
+                organisation_id=request.organisation.pk,
+                details={"view": "consumer search", "rows": len(found)},
+            )
+        return Response({"results": ConsumerOutput(found, many=True).data})
 
 
 def _consumer_of(request, consumer_id) -> Consumer:
@@ -410,7 +435,9 @@ def _consumer_of(request, consumer_id) -> Consumer:
 class ConsumerApi(_Api):
     @extend_schema(responses=ConsumerDetailOutput)
     def get(self, request, org_id, consumer_id):
-        return Response(ConsumerDetailOutput(_consumer_of(request, consumer_id)).data)
+        consumer = _consumer_of(request, consumer_id)
+        audit.record(audit.PERSONAL_DATA_REVEALED, request=request, target=consumer, details={"view": "consumer record"})
+        return Response(ConsumerDetailOutput(consumer).data)
 
 
 class RestrictionApi(_Api):
@@ -426,13 +453,13 @@ class RestrictionApi(_Api):
         consumer = _consumer_of(request, consumer_id)  # 404 before the input is even read
         serializer = self.Input(data=request.data)
         serializer.is_valid(raise_exception=True)
-        consumer = services.consumer_restrict(consumer=consumer, by=request.user, request=request, **serializer.validated_data)
+        consumer = services.consumer_restrict(consumer=consumer, by=request.actor, request=request, **serializer.validated_data)
         return Response(ConsumerDetailOutput(consumer).data)
 
     @extend_schema(responses=ConsumerDetailOutput)
     def delete(self, request, org_id, consumer_id):
         """Lift the restriction."""
-        consumer = services.consumer_unrestrict(consumer=_consumer_of(request, consumer_id), by=request.user, request=request)
+        consumer = services.consumer_unrestrict(consumer=_consumer_of(request, consumer_id), by=request.actor, request=request)
         return Response(ConsumerDetailOutput(consumer).data)
 
 
@@ -453,7 +480,7 @@ class ObjectionApi(_Api):
         consumer = services.consumer_record_objection(
             consumer=consumer,
             source=SuppressionSource.CLIENT_REQUEST,
-            by=request.user,
+            by=request.actor,
             request=request,
             **serializer.validated_data,
         )
@@ -481,7 +508,7 @@ class ConsentsApi(_Api):
         try:
             entry = services.consent_record(
                 consumer=consumer,
-                recorded_by=request.user,
+                recorded_by=request.actor,
                 request=request,
                 **serializer.validated_data,
             )
@@ -509,7 +536,7 @@ class WithdrawalsApi(_Api):
         try:
             entry = services.consent_withdraw(
                 consumer=consumer,
-                recorded_by=request.user,
+                recorded_by=request.actor,
                 request=request,
                 **serializer.validated_data,
             )
@@ -522,7 +549,7 @@ class UnderSixteenApi(_Api):
     @extend_schema(request=None, responses={204: None})
     def post(self, request, org_id, consumer_id):
         """P48: the person is under 16: delete the record at once (the number stays blocked)."""
-        services.consumer_delete_under_16(consumer=_consumer_of(request, consumer_id), by=request.user, request=request)
+        services.consumer_delete_under_16(consumer=_consumer_of(request, consumer_id), by=request.actor, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -549,7 +576,7 @@ class SuppressionsApi(_Api):
             organisation=request.organisation,
             reason=serializer.validated_data["reason"],
             source=SuppressionSource.CLIENT_REQUEST,
-            created_by=request.user,
+            created_by=request.actor,
             request=request,
         )
         return Response(

@@ -185,7 +185,7 @@ class ObjectionForm(forms.Form):
 
 class RestrictionForm(forms.Form):
     reason = forms.CharField(
-        label="Reason (kept in the audit trail)",
+        label="Reason (kept with this person's record while the restriction lasts)",
         max_length=300,
         required=False,
         help_text="For example: the person disputes the accuracy of the data.",

@@ -96,9 +96,10 @@ def _upsert_sql() -> str:
         JOIN {STAGE} s ON s.phone_index = u.phone_index
         CROSS JOIN unnest(%(purposes)s::text[]) AS p(purpose)
         WHERE s.consent_at IS NOT NULL AND NOT EXISTS (
-            -- The same evidence imported again (a re-upload of one CRM export) is not a new entry.
+            -- The same evidence imported again (a re-upload of one CRM export) is not a new entry,
+            -- even when the consumer row was deleted and created again since: the ledger is the number's.
             SELECT 1 FROM {consent} r
-            WHERE r.organisation_id = %(organisation)s AND r.consumer_id = u.id AND r.purpose = p.purpose
+            WHERE r.organisation_id = %(organisation)s AND r.phone_index = u.phone_index AND r.purpose = p.purpose
               AND r.action = 'given' AND r.occurred_at = s.consent_at)
     )
     SELECT
@@ -191,6 +192,7 @@ class Chunk:
         counts = Counter(rows_read=len(batch))
         problems: list[Rejection] = []
         rows, minors = self._clean(batch, counts, problems)
+        rows = self._drop_children(rows, set(minors), counts, problems)
         rows = self._screen(rows, counts, problems)
         with transaction.atomic():
             if minors:
@@ -220,6 +222,30 @@ class Chunk:
                 first_seen[result.phone_index] = row_number
                 rows.append(result)
         return rows, minors
+
+    def _drop_children(self, rows: list[CleanRow], minors: set[bytes], counts: Counter, problems: list) -> list[CleanRow]:
+        """P48: a row without a date of birth must not bring in a number that another row shows is a child's.
+
+        Later chunks and files find the number on the do-not-call list; within
+        this chunk the suppression is not written yet, so it is checked here.
+        """
+        if not minors:
+            return rows
+        kept = []
+        for row in rows:
+            if row.phone_index in minors:
+                counts["suppressed"] += 1
+                problems.append(
+                    Rejection(
+                        row.row_number,
+                        self.phone_column,
+                        None,
+                        "Under 16 (P48): another row of this file shows this number is a child's. Not imported.",
+                    )
+                )
+            else:
+                kept.append(row)
+        return kept
 
     def _screen(self, rows: list[CleanRow], counts: Counter, problems: list) -> list[CleanRow]:
         indexes = [row.phone_index for row in rows]

@@ -61,11 +61,30 @@ class ContactList(models.Model):
         return self.purpose == self.Purpose.MARKETING
 
 
-class LawfulBasisAttestation(models.Model):
+@privacy.register(
+    category=privacy.Category.CLIENT_ACCOUNT,
+    controller=privacy.Controller.NEXTSUPPORT,
+    fields=("basis", "wording", "list_name", "attested_at"),
+    subject={"user": "attested_by"},
+    organisation="organisation",
+    retention=privacy.Retention(
+        days=6 * 366,
+        after="attested_at",
+        action=privacy.Action.DELETE,
+        basis="P19: the attestation is evidence, kept 6 years (the limitation period) after it was made, "
+        "whether or not its list still exists; a list still in use by then needs a fresh attestation.",
+    ),
+    # Evidence of who vouched for the list: an erasure request by that user
+    # leaves it (the user record itself is anonymised, never deleted).
+    erasure=privacy.Action.RETAIN,
+)
+class LawfulBasisAttestation(AppendOnlyModel):
     """The uploader's statement of the lawful basis for a list, in their own words (P17, P19).
 
-    Evidence: never edited. A new attestation supersedes the previous one and
-    both are kept.
+    Evidence: never edited or deleted (a database trigger refuses both), and it
+    outlives its list: deleting the list leaves the attestation, which keeps the
+    list's id, name and organisation. A new attestation supersedes the previous
+    one and both are kept.
     """
 
     class Basis(models.TextChoices):
@@ -73,24 +92,26 @@ class LawfulBasisAttestation(models.Model):
         CONSENT = "consent", "Consent"
         LEGITIMATE_INTERESTS = "legitimate_interests", "Legitimate interests"
 
-    contact_list = models.ForeignKey(ContactList, on_delete=models.CASCADE, related_name="attestations")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    # No database constraint and DO_NOTHING: deleting the list must not touch
+    # the evidence; list ids are never reused, so the id still names it.
+    contact_list = models.ForeignKey(ContactList, on_delete=models.DO_NOTHING, db_constraint=False, related_name="attestations")
+    list_name = models.CharField(max_length=120, help_text="The list's name when it was attested.")
     basis = models.CharField(max_length=24, choices=Basis.choices)
     wording = models.TextField(help_text="The client's own statement of why it may have these people called.")
     # Users are anonymised, never deleted, so the link to who attested holds.
     attested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     attested_at = models.DateTimeField(auto_now_add=True)
 
+    refuse_update = "An attestation is evidence and cannot be changed; record a new one."
+    refuse_delete = "An attestation is evidence and is kept, even after its list is deleted."
+
     class Meta:
         ordering = ["-attested_at", "-id"]
         get_latest_by = ["attested_at", "id"]
 
     def __str__(self):
-        return f"{self.get_basis_display()} for {self.contact_list}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise PermissionError("An attestation is evidence and cannot be changed; record a new one.")
-        super().save(*args, **kwargs)
+        return f"{self.get_basis_display()} for {self.list_name}"
 
 
 def _erase_consumers(queryset) -> int:
@@ -103,7 +124,18 @@ def _erase_consumers(queryset) -> int:
 @privacy.register(
     category=privacy.Category.CONSUMER,
     controller=privacy.Controller.CLIENT,
-    fields=("name", "phone", "email", "date_of_birth", "postcode", "timezone", "restricted_at", "objected_at", "created_at"),
+    fields=(
+        "name",
+        "phone",
+        "email",
+        "date_of_birth",
+        "postcode",
+        "timezone",
+        "restricted_at",
+        "restriction_reason",
+        "objected_at",
+        "created_at",
+    ),
     subject={"phone": "phone_index", "email": "email_index"},
     organisation="organisation",
     retention=privacy.Retention(days=30, after="released_at", action=privacy.Action.DELETE, basis=_P30),
@@ -135,6 +167,9 @@ class Consumer(models.Model):
         "ImportJob", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     restricted_at = models.DateTimeField(null=True, blank=True, help_text="P38: kept, but never called while set.")
+    # Free text about the person, so kept here (encrypted, erased with the
+    # record), never in the audit trail, which is plain and kept for years.
+    restriction_reason = EncryptedTextField(max_length=300, null=True, blank=True)
     objected_at = models.DateTimeField(null=True, blank=True, help_text="P40: objected to the processing; never called.")
     released_at = models.DateTimeField(null=True, blank=True, help_text="P30: retention runs from here.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -298,9 +333,10 @@ class ImportProblem(models.Model):
 class ConsentRecord(AppendOnlyModel):
     """One entry of the consent ledger (PECR, P14/P18/P41): given or withdrawn, never edited.
 
-    The latest entry by `occurred_at` for (client, person, purpose) decides:
-    a consent re-imported later with an old date does not undo a withdrawal
-    made after it.
+    The latest entry by `occurred_at` for (client, phone number, purpose)
+    decides: a consent re-imported later with an old date does not undo a
+    withdrawal made after it, even when the consumer record was deleted and
+    created again in between.
     """
 
     class Purpose(models.TextChoices):
@@ -344,7 +380,9 @@ class ConsentRecord(AppendOnlyModel):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["organisation", "consumer", "purpose", "occurred_at"])]
+        # The ledger belongs to the person's number, not to one consumer row:
+        # the row may be deleted and re-created, the evidence stays (P41).
+        indexes = [models.Index(fields=["organisation", "phone_index", "purpose", "occurred_at"], name="consent_by_org_number")]
         constraints = [
             models.CheckConstraint(condition=~Q(wording="", wording_version=""), name="consent_names_its_wording_or_version")
         ]

@@ -114,7 +114,7 @@ def mapping_problems(columns: list[str], mapping: dict[str, str], *, marketing: 
     problems = []
     targets = list(mapping.values())
     for index, target in mapping.items():
-        if not index.isdigit() or int(index) >= len(columns):
+        if not _is_column_number(index) or int(index) >= len(columns):
             problems.append(f"Column {index} does not exist in the file.")
         elif target not in Target.values:
             problems.append(f"{columns[int(index)]!r} is mapped to {target!r}, which is not a field we import.")
@@ -132,6 +132,15 @@ def mapping_problems(columns: list[str], mapping: dict[str, str], *, marketing: 
     if not marketing and any(t in CONSENT_TARGETS for t in targets):
         problems.append("Consent columns apply to marketing lists only; set them to “Don't import”.")
     return problems
+
+
+def _is_column_number(index: str) -> bool:
+    """A column number as we write them ("0", "1", ...), and nothing else.
+
+    Not "²" (a digit to str.isdigit, but int() refuses it), nor "٣" or "01"
+    (int() reads those, but they would not match the column's key elsewhere).
+    """
+    return index.isascii() and index.isdigit() and str(int(index)) == index
 
 
 def dropped_columns(columns: list[str], mapping: dict[str, str]) -> list[dict]:
@@ -167,8 +176,9 @@ class Rejection:
     minor_phone_index: bytes | None = None  # P48: the number of a person found to be under 16
 
 
-_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})")
-_TIME = re.compile(r"[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?")
+# re.ASCII: \d would also match other scripts' digits ("٢٠٢٦"), which some parsers below refuse.
+_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", re.ASCII)
+_TIME = re.compile(r"[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", re.ASCII)
 _POSTCODE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][A-Z]{2})|(GIR)(0AA)")
 _SCIENTIFIC = re.compile(r"\d(\.\d+)?E\+?\d+", re.IGNORECASE)
 _DATE_HELP = "use DD/MM/YYYY or YYYY-MM-DD"
@@ -300,25 +310,42 @@ class RowCleaner:
         date, time = _parse_date(raw)
         if date is None:
             return None, f"Not a date: {_DATE_HELP}, optionally with a time (HH:MM)."
-        moment = self._with_time(date, time)
-        if moment is None:
-            return None, "Not a valid time of day."
+        moment, problem = self._with_time(date, time)
+        if problem:
+            return None, problem
         if moment > self.now:
             return None, "The consent date is in the future."
         return moment, None
 
-    def _with_time(self, date: datetime.date, time: re.Match | None) -> datetime.datetime | None:
+    def _with_time(self, date: datetime.date, time: re.Match | None) -> tuple[datetime.datetime | None, str | None]:
         if not time:
-            return datetime.datetime.combine(date, datetime.time(), tzinfo=self.zone)
+            return datetime.datetime.combine(date, datetime.time(), tzinfo=self.zone), None
         hour, minute, second, offset = time.groups()
         try:
             naive = datetime.datetime.combine(date, datetime.time(int(hour), int(minute), int(second or 0)))
         except ValueError:
-            return None
+            return None, "Not a valid time of day."
         if offset is None:
-            return naive.replace(tzinfo=self.zone)
-        offset = "+00:00" if offset == "Z" else offset
-        return datetime.datetime.fromisoformat(naive.isoformat() + offset)
+            return naive.replace(tzinfo=self.zone), None
+        zone = _utc_offset(offset)
+        if zone is None:
+            return None, "Not a valid time zone offset: use one such as +01:00, or none for UK time."
+        return naive.replace(tzinfo=zone), None
+
+
+def _utc_offset(text: str) -> datetime.timezone | None:
+    """The offset written as Z, +01:00 or -0530; None when no clock uses it.
+
+    Checked here rather than left to datetime.fromisoformat, which raises on
+    "+25:00" and quietly reads "-12:99" as -13:39.
+    """
+    if text == "Z":
+        return datetime.UTC
+    hours, minutes = int(text[1:3]), int(text[-2:])
+    if minutes > 59 or hours * 60 + minutes > 14 * 60:  # no clock is more than 14 hours off UTC
+        return None
+    sign = -1 if text[0] == "-" else 1
+    return datetime.timezone(sign * datetime.timedelta(hours=hours, minutes=minutes))
 
 
 def _parse_date(raw: str) -> tuple[datetime.date | None, re.Match | None]:

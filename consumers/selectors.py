@@ -18,7 +18,7 @@ import datetime
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from nextsupport.fields import digest
@@ -42,6 +42,8 @@ SCREENING_MAX_AGE = datetime.timedelta(days=28)
 # An AI marketing call is an automated call: PECR wants consent to marketing
 # calls, and to automated ones specifically.
 MARKETING_CONSENT_PURPOSES = (ConsentRecord.Purpose.MARKETING_CALLS, ConsentRecord.Purpose.AUTOMATED_CALLS)
+# An import in one of these states has a worker on it, or will have.
+ACTIVE_IMPORT_STATUSES = (ImportJob.Status.QUEUED, ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING)
 
 
 # --- Compliance rules -----------------------------------------------------------
@@ -131,13 +133,22 @@ def screening_is_current(contact_list: ContactList, *, now: datetime.datetime | 
     )
 
 
+def _ledger_of(consumer: Consumer) -> QuerySet[ConsentRecord]:
+    """The client's ledger entries for this person's number.
+
+    By number, not by consumer row: the record may have been deleted (with its
+    list) and created again by a later upload, and a withdrawal made to the
+    earlier record must still count (P41).
+    """
+    return ConsentRecord.objects.filter(organisation_id=consumer.organisation_id, phone_index=consumer.phone_index)
+
+
 def has_valid_consent(*, consumer: Consumer, purpose: str, at: datetime.datetime | None = None) -> bool:
-    """P18/P41: the latest ledger entry for this client, person and purpose is a consent, not a withdrawal."""
+    """P18/P41: the latest ledger entry for this client, number and purpose is a consent, not a withdrawal."""
     at = at or timezone.now()
     latest = (
-        ConsentRecord.objects.filter(
-            organisation_id=consumer.organisation_id, consumer_id=consumer.pk, purpose=purpose, occurred_at__lte=at
-        )
+        _ledger_of(consumer)
+        .filter(purpose=purpose, occurred_at__lte=at)
         .order_by("-occurred_at", "-id")
         .values_list("action", flat=True)
         .first()
@@ -154,7 +165,23 @@ def processing_stopped(consumer: Consumer) -> str | None:
     return None
 
 
+_NEWEST_ATTESTATIONS = "newest_attestations"
+
+
+def with_usability(lists: QuerySet[ContactList]) -> QuerySet[ContactList]:
+    """`lists` with what the member count, `current_attestation` and `list_unusable_reasons`
+    need, fetched for all of them at once rather than list by list."""
+    completed = ImportJob.objects.filter(contact_list=OuterRef("pk"), status=ImportJob.Status.COMPLETED)
+    newest_first = LawfulBasisAttestation.objects.select_related("attested_by").order_by("-attested_at", "-id")
+    return lists.annotate(consumer_count=Count("memberships"), has_completed_import=Exists(completed)).prefetch_related(
+        Prefetch("attestations", queryset=newest_first, to_attr=_NEWEST_ATTESTATIONS)
+    )
+
+
 def current_attestation(contact_list: ContactList) -> LawfulBasisAttestation | None:
+    prefetched = getattr(contact_list, _NEWEST_ATTESTATIONS, None)
+    if prefetched is not None:
+        return prefetched[0] if prefetched else None
     return contact_list.attestations.select_related("attested_by").order_by("-attested_at", "-id").first()
 
 
@@ -163,7 +190,10 @@ def list_unusable_reasons(contact_list: ContactList, *, now: datetime.datetime |
     reasons = []
     if current_attestation(contact_list) is None:
         reasons.append("No lawful basis has been attested for this list (P19).")
-    if not contact_list.import_jobs.filter(status=ImportJob.Status.COMPLETED).exists():
+    imported = getattr(contact_list, "has_completed_import", None)
+    if imported is None:
+        imported = contact_list.import_jobs.filter(status=ImportJob.Status.COMPLETED).exists()
+    if not imported:
         reasons.append("No import into this list has completed.")
     if contact_list.is_marketing and not screening_is_current(contact_list, now=now):
         reasons.append("The list has not been screened against the TPS/CTPS in the last 28 days (P49).")
@@ -218,9 +248,7 @@ def consumer_search(*, organisation, phone: str = "", email: str = "") -> QueryS
 
 
 def consent_history(consumer: Consumer) -> QuerySet[ConsentRecord]:
-    return ConsentRecord.objects.filter(organisation_id=consumer.organisation_id, consumer_id=consumer.pk).order_by(
-        "-occurred_at", "-id"
-    )
+    return _ledger_of(consumer).order_by("-occurred_at", "-id")
 
 
 def consent_status(consumer: Consumer) -> dict[str, bool]:
@@ -245,8 +273,7 @@ def suppression_counts(organisation) -> dict[str, int]:
 
 def imports_needing_a_worker(*, stalled_before: datetime.datetime) -> QuerySet[ImportJob]:
     """Jobs queued or running whose worker has not checked in since `stalled_before`."""
-    active = [ImportJob.Status.QUEUED, ImportJob.Status.CHECKING, ImportJob.Status.IMPORTING]
-    return ImportJob.objects.filter(status__in=active, heartbeat_at__lt=stalled_before)
+    return ImportJob.objects.filter(status__in=ACTIVE_IMPORT_STATUSES, heartbeat_at__lt=stalled_before)
 
 
 def abandoned_uploads(*, uploaded_before: datetime.datetime) -> QuerySet[ImportJob]:

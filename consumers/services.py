@@ -4,12 +4,14 @@ Views, the API, tasks and other apps call these; nothing else saves these models
 """
 
 import datetime
+import itertools
 import logging
 import time
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -33,6 +35,7 @@ from .models import (
 )
 from .rows import dropped_columns, mapping_problems
 from .selectors import (
+    ACTIVE_IMPORT_STATUSES,
     MARKETING_CONSENT_PURPOSES,
     current_registers,
     has_valid_consent,
@@ -89,20 +92,28 @@ def suppression_add(
 
 @transaction.atomic
 def consumer_restrict(*, consumer: Consumer, by, request=None, reason: str = "") -> Consumer:
-    """P38: keep the record, but never call or otherwise process it until unrestricted."""
+    """P38: keep the record, but never call or otherwise process it until unrestricted.
+
+    The reason is free text about the person: it is kept on the record
+    (encrypted, and erased with it), and the audit trail only notes that one was given.
+    """
     if consumer.restricted_at is None:
         consumer.restricted_at = timezone.now()
-        consumer.save(update_fields=["restricted_at", "updated_at"])
-        audit.record("consumer.restricted", request=request, actor=by, target=consumer, reason=reason)
+        consumer.restriction_reason = reason.strip() or None
+        consumer.save(update_fields=["restricted_at", "restriction_reason", "updated_at"])
+        audit.record(
+            "consumer.restricted", request=request, actor=by, target=consumer, details={"reason_given": bool(reason.strip())}
+        )
     return consumer
 
 
 @transaction.atomic
-def consumer_unrestrict(*, consumer: Consumer, by, request=None, reason: str = "") -> Consumer:
+def consumer_unrestrict(*, consumer: Consumer, by, request=None) -> Consumer:
     if consumer.restricted_at is not None:
         consumer.restricted_at = None
-        consumer.save(update_fields=["restricted_at", "updated_at"])
-        audit.record("consumer.unrestricted", request=request, actor=by, target=consumer, reason=reason)
+        consumer.restriction_reason = None
+        consumer.save(update_fields=["restricted_at", "restriction_reason", "updated_at"])
+        audit.record("consumer.unrestricted", request=request, actor=by, target=consumer)
     return consumer
 
 
@@ -137,7 +148,12 @@ def consumer_record_objection(
                 recorded_by=by,
             )
     suppression_add(
-        phone_index=consumer.phone_index, organisation=consumer.organisation, reason=reason, source=source, created_by=by
+        phone_index=consumer.phone_index,
+        organisation=consumer.organisation,
+        reason=reason,
+        source=source,
+        created_by=by,
+        request=request,
     )
     if consumer.objected_at is None:
         consumer.objected_at = occurred_at
@@ -156,18 +172,27 @@ def consumer_delete_under_16(*, consumer: Consumer, by=None, request=None) -> No
 def consumers_delete_under_16(*, organisation, phone_indexes: list[bytes], by=None, request=None) -> int:
     """Delete every record of these numbers in `organisation`, consent entries included, and suppress the numbers.
 
-    The suppression is platform-wide: NextSupport holds no data of children
-    for any client, so no other client's list may bring the number back.
+    Every number is suppressed, whether or not a record of it exists: a row
+    rejected at import as under 16 must not come back through a later file (or
+    a later row) that has no date of birth. The suppression is platform-wide:
+    NextSupport holds no data of children for any client, so no other
+    client's list may bring the number back either.
     """
-    consumers = list(Consumer.objects.filter(organisation=organisation, phone_index__in=phone_indexes).only("id", "phone_index"))
-    for consumer in consumers:
+    indexes = list(dict.fromkeys(phone_indexes))
+    for index in indexes:
         suppression_add(
-            phone_index=consumer.phone_index, reason=SuppressionReason.UNDER_16, source=SuppressionSource.CLIENT_REQUEST
+            phone_index=index,
+            reason=SuppressionReason.UNDER_16,
+            source=SuppressionSource.CLIENT_REQUEST,
+            created_by=by,
+            request=request,
         )
-    ids = [c.pk for c in consumers]
-    # The ledger refuses deletes through its manager; this is the one path
-    # that may remove evidence, because P48 forbids keeping any of it.
-    ConsentRecord._base_manager.filter(organisation=organisation, consumer_id__in=ids).delete()
+    ids = list(Consumer.objects.filter(organisation=organisation, phone_index__in=indexes).values_list("pk", flat=True))
+    # The ledger refuses deletes (its manager and a database trigger); this is
+    # the one path that may remove evidence, because P48 forbids keeping any of
+    # it. By number: entries of an earlier record of the same person go too.
+    with ledger_delete_allowed():
+        ConsentRecord._base_manager.filter(organisation=organisation, phone_index__in=indexes).delete()
     Consumer.objects.filter(pk__in=ids).delete()
     for consumer_id in ids:
         audit.record(
@@ -201,6 +226,25 @@ def consumers_erase(*, queryset) -> int:
 
 
 # --- Consent ledger ------------------------------------------------------------------
+
+
+@contextmanager
+def ledger_delete_allowed():
+    """Within this block (inside a transaction), the database lets consent entries be deleted.
+
+    The ledger's trigger (migration 0004) refuses every DELETE unless this
+    transaction-local setting is on. Only the under-16 path (P48) and the
+    retention purge after six years (P14) may use it.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("Deleting consent evidence must happen inside a transaction.")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('nextsupport.allow_ledger_delete', 'on', true)")
+    yield
+    # Not in a finally: after an error the transaction (or savepoint) rolls
+    # back, and the setting with it.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('nextsupport.allow_ledger_delete', 'off', true)")
 
 
 def _append_consent(
@@ -325,7 +369,12 @@ def contact_list_attest(*, contact_list: ContactList, basis: str, wording: str, 
     if errors:
         raise ValidationError(errors)
     attestation = LawfulBasisAttestation.objects.create(
-        contact_list=contact_list, basis=basis, wording=wording.strip(), attested_by=by
+        organisation_id=contact_list.organisation_id,
+        contact_list=contact_list,
+        list_name=contact_list.name,
+        basis=basis,
+        wording=wording.strip(),
+        attested_by=by,
     )
     audit.record("contact_list.attested", request=request, actor=by, target=contact_list, details={"basis": basis})
     return attestation
@@ -335,8 +384,19 @@ def contact_list_attest(*, contact_list: ContactList, basis: str, wording: str, 
 def contact_list_delete(*, contact_list: ContactList, by, request=None) -> int:
     """P30 "on client request": delete the list and every consumer that is on no other list.
 
-    Consent evidence and suppression entries stay (P14, P40).
+    Consent evidence, attestations and suppression entries stay (P14, P19, P40).
+    Refused while an import into the list is queued or running: its chunks
+    would add people after they were counted, and its file would vanish.
     """
+    # Row locks on the list's jobs: import_job_start locks its job too, so an
+    # import cannot start between this check and the delete, and a running
+    # chunk (which updates its job when it commits) is waited for.
+    statuses = set(ImportJob.objects.select_for_update().filter(contact_list=contact_list).values_list("status", flat=True))
+    if statuses & set(ACTIVE_IMPORT_STATUSES):
+        raise ValidationError(
+            "An import into this list is still running. Wait until it has finished, then delete the list.",
+            code="importing",
+        )
     only_here = Consumer.objects.filter(memberships__contact_list=contact_list).exclude(
         memberships__contact_list__in=ContactList.objects.filter(organisation=contact_list.organisation_id).exclude(
             pk=contact_list.pk
@@ -385,9 +445,10 @@ def contact_list_screen(*, contact_list: ContactList, by=None, request=None) -> 
     """P49: screen a marketing list against the current TPS and CTPS files; returns how many were taken off.
 
     A number found on a register leaves the list (it stays suppressed from
-    marketing as long as it is registered; the record is kept for any other
-    list it is on). The list records when it was screened and against which
-    file date, which is what `screening_is_current` checks.
+    marketing as long as it is registered). The record is kept for any other
+    list it is on, and deleted when it is on none: nothing would ever use,
+    release or delete it otherwise (P30). The list records when it was
+    screened and against which file date, which is what `screening_is_current` checks.
     """
     if not contact_list.is_marketing:
         raise ValidationError("Only marketing lists are screened against the TPS and CTPS.")
@@ -395,29 +456,35 @@ def contact_list_screen(*, contact_list: ContactList, by=None, request=None) -> 
     if missing:
         raise ValidationError(f"Screening needs both registers, and none is loaded for: {', '.join(missing)}.")
     registers = current_registers()
-    removed = 0
+    removed = deleted = 0
     members = (
         ListMembership.objects.filter(contact_list=contact_list).select_related("consumer").only("id", "consumer__phone_index")
     )
-    batch = []
-    for membership in members.iterator(chunk_size=5000):
-        batch.append(membership)
-        if len(batch) == 5000:
-            removed += _drop_registered(batch)
-            batch = []
-    removed += _drop_registered(batch)
+    for batch in itertools.batched(members.iterator(chunk_size=5000), 5000, strict=False):
+        dropped, gone = _drop_registered(batch)
+        removed += dropped
+        deleted += gone
     contact_list.screened_at = timezone.now()
     contact_list.screened_register_date = min(r.file_date for r in registers.values())
     contact_list.save(update_fields=["screened_at", "screened_register_date"])
-    audit.record("contact_list.screened", request=request, actor=by, target=contact_list, details={"removed": removed})
+    audit.record(
+        "contact_list.screened",
+        request=request,
+        actor=by,
+        target=contact_list,
+        details={"removed": removed, "consumers_deleted": deleted},
+    )
     return removed
 
 
-def _drop_registered(memberships: list[ListMembership]) -> int:
+def _drop_registered(memberships: tuple[ListMembership, ...]) -> tuple[int, int]:
+    """Take registered numbers off the list; returns (memberships removed, consumers deleted)."""
     listed = registered_among(m.consumer.phone_index for m in memberships)
-    ids = [m.pk for m in memberships if m.consumer.phone_index in listed]
-    ListMembership.objects.filter(pk__in=ids).delete()
-    return len(ids)
+    dropped = [m for m in memberships if m.consumer.phone_index in listed]
+    ListMembership.objects.filter(pk__in=[m.pk for m in dropped]).delete()
+    # only("pk"): the deletion collector would otherwise load, and decrypt, every record.
+    left_on_no_list = Consumer.objects.filter(pk__in=[m.consumer_id for m in dropped], memberships__isnull=True).only("pk")
+    return len(dropped), left_on_no_list.delete()[1].get(Consumer._meta.label, 0)
 
 
 # --- Imports ----------------------------------------------------------------------
@@ -467,7 +534,9 @@ def import_job_start(
     request=None,
 ) -> ImportJob:
     """Confirm the column mapping and queue the import. The list must be attested first (P19)."""
-    job = ImportJob.objects.select_for_update().select_related("contact_list").get(pk=job.pk)
+    job = ImportJob.objects.select_for_update().select_related("contact_list").filter(pk=job.pk).first()
+    if job is None:  # its list was deleted while we waited for the lock
+        raise ValidationError("This upload no longer exists: its list was deleted.", code="gone")
     if job.status != ImportJob.Status.UPLOADED:
         raise ValidationError("This import has already been started.", code="started")
     marketing = job.contact_list.is_marketing

@@ -207,7 +207,11 @@ def list_screen(request, list_id):
 def list_delete(request, list_id):
     contact_list = _list(request, list_id)
     if request.method == "POST":
-        deleted = services.contact_list_delete(contact_list=contact_list, by=request.user, request=request)
+        try:
+            deleted = services.contact_list_delete(contact_list=contact_list, by=request.user, request=request)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("consumers:list", request.organisation.pk, contact_list.pk)
         messages.success(request, f"The list “{contact_list.name}” and {deleted:,} people on no other list were deleted.")
         return redirect("consumers:lists", request.organisation.pk)
     return render(request, "consumers/list_delete.html", {"contact_list": contact_list, "section": "lists"})
@@ -355,12 +359,20 @@ def consumer_search(request):
                 organisation=request.organisation, phone=form.cleaned_data["phone"], email=form.cleaned_data["email"]
             )
         )
+        if results:
+            audit.record(
+                audit.PERSONAL_DATA_REVEALED,
+                request=request,
+                organisation_id=request.organisation.pk,
+                details={"view": "consumer search", "rows": len(results)},
+            )
     return render(request, "consumers/consumer_search.html", {"form": form, "results": results, "section": "consumers"})
 
 
 @organisation_view(capability=Capability.VIEW)
 def consumer_detail(request, consumer_id):
     consumer = _consumer(request, consumer_id)
+    audit.record(audit.PERSONAL_DATA_REVEALED, request=request, target=consumer, details={"view": "consumer record"})
     context = {
         "consumer": consumer,
         "consents": selectors.consent_history(consumer),
@@ -379,12 +391,12 @@ def consumer_detail(request, consumer_id):
 @organisation_view(capability=Capability.MANAGE_CONTACTS)
 def consumer_restriction(request, consumer_id):
     consumer = _consumer(request, consumer_id)
-    form = RestrictionForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
     if request.POST.get("action") == "unrestrict":
-        services.consumer_unrestrict(consumer=consumer, by=request.user, request=request, reason=reason)
+        services.consumer_unrestrict(consumer=consumer, by=request.user, request=request)
         messages.success(request, "Restriction lifted: this person can be called again.")
     else:
+        form = RestrictionForm(request.POST)
+        reason = form.cleaned_data["reason"] if form.is_valid() else ""
         services.consumer_restrict(consumer=consumer, by=request.user, request=request, reason=reason)
         messages.success(request, "Processing restricted: the record is kept, and this person will not be called.")
     return redirect("consumers:consumer", request.organisation.pk, consumer.pk)

@@ -1,13 +1,17 @@
 """The REST API under /api/v1/orgs/<org_id>/: the same rules as the portal, errors in DRF's shape."""
 
 import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from consumers import services
 from consumers.models import ConsentRecord, Consumer, ContactList, ImportJob, Suppression
 from nextsupport.models import AuditEvent
 from tests.conftest import login
-from tests.consumers.conftest import csv_bytes, run_import, upload
+from tests.consumers.conftest import ATTESTATION, csv_bytes, load_registers, make_list, run_import, upload
+from tests.factories import APIKeyFactory
 
 ROWS = csv_bytes(
     ["Name", "Mobile", "Email", "Notes"],
@@ -99,6 +103,10 @@ def test_a_bad_mapping_through_the_api_is_refused(owner_client, organisation, se
     assert response.status_code == 400
     assert response.json() == {"mapping": ["Choose the column that holds the phone number."]}
 
+    superscript = post_json(owner_client, url("import-start", organisation, job.pk), {"mapping": {"²": "phone"}})
+    assert superscript.status_code == 400
+    assert "Column ² does not exist in the file." in superscript.json()["mapping"]
+
 
 def test_search_by_phone_or_email_through_the_api(owner_client, organisation, imported):
     _, ada = imported
@@ -113,6 +121,21 @@ def test_search_by_phone_or_email_through_the_api(owner_client, organisation, im
     assert post_json(owner_client, url("consumer-search", organisation), {}).json() == {
         "non_field_errors": ["Give a phone number or an e-mail address."]
     }
+
+
+@pytest.mark.obligation("P15", "P26")
+def test_reading_or_finding_a_consumer_through_the_api_is_audited(organisation, imported):
+    _, ada = imported
+    client, key = _key_client(organisation)
+
+    assert client.get(url("consumer", organisation, ada.pk)).status_code == 200
+    assert post_json(client, url("consumer-search", organisation), {"email": "ada@example.org"}).status_code == 200
+
+    events = AuditEvent.objects.filter(action="personal_data.revealed").order_by("sequence")
+    assert [(e.actor_label, e.target_id, e.details) for e in events] == [
+        (f"api_key:{key.pk}", str(ada.pk), {"view": "consumer record"}),
+        (f"api_key:{key.pk}", "", {"view": "consumer search", "rows": 1}),
+    ]
 
 
 @pytest.mark.obligation("P18", "P38", "P40", "P41")
@@ -149,7 +172,7 @@ def test_consumer_rights_and_consent_through_the_api(owner_client, organisation,
     assert withdrawn.status_code == 201
 
     restricted = post_json(owner_client, url("consumer-restriction", organisation, ada.pk), {"reason": "Disputes data"})
-    assert restricted.json()["restricted_at"] is not None
+    assert restricted.json()["restricted_at"] is not None and restricted.json()["restriction_reason"] == "Disputes data"
     assert owner_client.delete(url("consumer-restriction", organisation, ada.pk)).json()["restricted_at"] is None
 
     objected = post_json(owner_client, url("consumer-objection", organisation, ada.pk), {"reason": "opt_out"})
@@ -245,3 +268,97 @@ def test_the_api_needs_a_signed_in_user(client, organisation, imported):
     for method, path in _every_endpoint(organisation, job.contact_list, job, ada):
         response = getattr(client, method)(path, content_type="application/json") if method != "get" else client.get(path)
         assert response.status_code in (401, 403), (method, path)
+
+
+# --- Integrations calling with an API key ---------------------------------------------
+
+
+def _key_client(organisation):
+    key = APIKeyFactory(organisation=organisation)  # read-write
+    return Client(HTTP_AUTHORIZATION=f"Api-Key {key.raw_key}"), key
+
+
+@pytest.mark.obligation("P26")
+def test_every_write_works_with_a_read_write_api_key_and_the_audit_trail_names_the_key(organisation, owner):
+    client, key = _key_client(organisation)
+    load_registers()
+
+    created = post_json(client, url("lists", organisation), {"name": "CRM sync", "purpose": "service"})
+    assert created.status_code == 201
+    contact_list = ContactList.objects.get(pk=created.json()["id"])
+    services.contact_list_attest(contact_list=contact_list, basis="contract", wording=ATTESTATION, by=owner)
+    uploaded = client.post(url("list-imports", organisation, contact_list.pk), {"file": upload(ROWS)})
+    assert uploaded.status_code == 201
+    assert client.delete(url("import", organisation, uploaded.json()["id"])).status_code == 204
+    job_id = client.post(url("list-imports", organisation, contact_list.pk), {"file": upload(ROWS)}).json()["id"]
+    mapping = {"0": "name", "1": "phone", "2": "email"}
+    assert post_json(client, url("import-start", organisation, job_id), {"mapping": mapping}).status_code == 202
+    services.import_job_run(job_id=job_id)
+    ada = Consumer.objects.get(phone_index__matches="07911123456")
+    bob = Consumer.objects.get(phone_index__matches="02079460001")
+
+    consent = {"purpose": "marketing_calls", "method": "web_form", "occurred_at": "2026-01-05T10:00:00Z", "wording_version": "v3"}
+    responses = [
+        post_json(client, url("consumer-consents", organisation, ada.pk), consent),
+        post_json(client, url("consumer-withdrawals", organisation, ada.pk), {"purpose": "marketing_calls", "method": "email"}),
+        post_json(client, url("consumer-restriction", organisation, ada.pk), {"reason": "Disputes data"}),
+        client.delete(url("consumer-restriction", organisation, ada.pk)),
+        post_json(client, url("consumer-objection", organisation, ada.pk), {"reason": "opt_out"}),
+        post_json(client, url("consumer-under-16", organisation, bob.pk)),
+        post_json(client, url("suppressions", organisation), {"phone": "0113 496 0000"}),
+        post_json(client, url("list-screening", organisation, make_list(organisation, owner, purpose="marketing").pk)),
+        client.delete(url("list", organisation, contact_list.pk)),
+    ]
+
+    assert [r.status_code for r in responses] == [201, 201, 200, 200, 200, 204, 201, 200, 204]
+    written = AuditEvent.objects.exclude(action__in=["contact_list.attested", "contact_list.imported"])
+    assert {e.action for e in written} >= {
+        "contact_list.file_uploaded",
+        "contact_list.upload_discarded",
+        "contact_list.import_started",
+        "consent.recorded",
+        "consent.withdrawn",
+        "consumer.restricted",
+        "consumer.unrestricted",
+        "consumer.objected",
+        "suppression.added",
+        "consumer.deleted_under_16",
+        "contact_list.screened",
+        "contact_list.deleted",
+    }
+    assert {(e.actor_id, e.actor_label) for e in written} == {(None, f"api_key:{key.pk}")}
+
+
+@pytest.mark.obligation("P19")
+def test_an_api_key_cannot_attest_a_lawful_basis_only_a_signed_in_person_can(organisation, owner):
+    client, _ = _key_client(organisation)
+    contact_list = make_list(organisation, owner, attest=False)
+
+    response = post_json(
+        client, url("list-attestation", organisation, contact_list.pk), {"basis": "contract", "wording": ATTESTATION}
+    )
+
+    assert response.status_code == 403
+    assert response.json() == {
+        "detail": "A lawful basis must be attested by a signed-in person (P19), not with an API key. "
+        "Attest it in the portal or with a signed-in session."
+    }
+    assert not contact_list.attestations.exists()
+
+
+def test_listing_contact_lists_takes_as_many_queries_for_many_lists_as_for_one(owner_client, organisation, owner):
+    def add_list(name):
+        contact_list = make_list(organisation, owner, name=name)
+        run_import(contact_list, owner, csv_bytes(["Phone"], ["07911 123456"], ["020 7946 0001"]))
+
+    add_list("First")
+    owner_client.get(url("lists", organisation))  # the session's first request may write to it
+    with CaptureQueriesContext(connection) as one_list:
+        assert len(owner_client.get(url("lists", organisation)).json()["results"]) == 1
+    for n in range(2, 6):
+        add_list(f"List {n}")
+    with CaptureQueriesContext(connection) as five_lists:
+        results = owner_client.get(url("lists", organisation)).json()["results"]
+
+    assert len(five_lists) == len(one_list)
+    assert [(r["consumers"], r["attestation"]["basis"], r["unusable_reasons"]) for r in results] == [(2, "contract", [])] * 5

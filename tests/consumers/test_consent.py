@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from consumers import selectors, services
 from consumers.models import ConsentRecord, Consumer, ContactList, SuppressionReason
+from nextsupport.models import AuditEvent
 from nextsupport.rotation import key_usage, rotate_model
 from tests.consumers.conftest import csv_bytes, load_registers, make_list, run_import
 
@@ -69,6 +70,32 @@ def test_the_ledger_cannot_be_edited_or_deleted(ada):
     assert (entry.action, entry.wording) == ("given", "")
 
 
+@pytest.mark.obligation("P14")
+def test_the_database_refuses_to_delete_ledger_entries_outside_the_under_16_path(ada, owner, organisation):
+    give(ada)
+    run_import(make_list(organisation, owner, name="Kids club"), owner, csv_bytes(["Phone"], ["020 7946 0001"]))
+    child = Consumer.objects.get(phone_index__matches="02079460001")
+    give(child)
+
+    services.consumer_delete_under_16(consumer=child, by=owner)  # P48: the one path that removes evidence
+
+    assert list(ConsentRecord._base_manager.values_list("consumer_id", flat=True)) == [ada.pk]
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM consumers_consentrecord")
+    assert ConsentRecord._base_manager.count() == 1
+
+
+@pytest.mark.obligation("P14")
+def test_the_database_refuses_a_source_reference_replaced_under_the_same_key(ada):
+    entry = give(ada, source_reference="CRM-7")
+    forged = ConsentRecord._meta.get_field("source_reference").encrypt("CRM-9")
+
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE consumers_consentrecord SET source_reference = %s WHERE id = %s", [forged, entry.pk])
+    entry.refresh_from_db()
+    assert entry.source_reference == "CRM-7"
+
+
 def test_key_rotation_may_re_encrypt_the_ledger_and_nothing_else(ada, settings):
     give(ada, source_reference="CRM-7")
     settings.FIELD_ENCRYPTION_ACTIVE_KEY = "test-old"
@@ -105,6 +132,30 @@ def test_an_old_consent_imported_again_does_not_undo_a_later_withdrawal(organisa
     run_import(marketing_list, owner, data, mapping={"0": "phone", "1": "consent_given_at"})
 
     assert not selectors.has_valid_consent(consumer=ada, purpose="marketing_calls")
+
+
+@pytest.mark.obligation("P18", "P41")
+def test_a_withdrawal_outlives_the_record_when_the_same_crm_file_is_uploaded_again(organisation, owner, marketing_list):
+    data = csv_bytes(["Phone", "Consent date"], ["07911 123456", "05/01/2026"])
+    mapping = {"0": "phone", "1": "consent_given_at"}
+    run_import(marketing_list, owner, data, mapping=mapping)
+    services.consent_withdraw(
+        consumer=Consumer.objects.get(), purpose="marketing_calls", method="verbal", occurred_at=JAN + datetime.timedelta(days=30)
+    )
+    services.contact_list_delete(contact_list=marketing_list, by=owner)
+    assert not Consumer.objects.exists()
+
+    again = make_list(organisation, owner, purpose=ContactList.Purpose.MARKETING, name="Spring offers, again")
+    run_import(again, owner, data, mapping=mapping)
+    again.refresh_from_db()
+
+    ada = Consumer.objects.get()  # a new record of the same person
+    assert not selectors.has_valid_consent(consumer=ada, purpose="marketing_calls")
+    assert selectors.call_refusals(consumer=ada, contact_list=again) == ["No valid consent for marketing calls (P18)."]
+    # The same CRM evidence is not a new entry, and the history shows the withdrawal.
+    history = [(e.purpose, e.action) for e in selectors.consent_history(ada)]
+    assert history[0] == ("marketing_calls", "withdrawn")
+    assert sorted(history[1:]) == [("automated_calls", "given"), ("marketing_calls", "given")]
 
 
 def test_a_consent_given_again_after_a_withdrawal_counts(ada):
@@ -158,6 +209,25 @@ def test_an_objection_withdraws_every_consent_suppresses_the_number_and_flags_th
     assert selectors.consent_status(ada) == {"marketing_calls": False, "automated_calls": False}
     assert ConsentRecord.objects.filter(action="withdrawn").count() == 2
     assert selectors.is_suppressed(organisation=ada.organisation, phone_index=ada.phone_index)
+
+
+@pytest.mark.obligation("P26", "P38")
+def test_a_restriction_reason_is_kept_encrypted_with_the_record_and_not_in_the_audit_trail(ada, owner):
+    services.consumer_restrict(consumer=ada, by=owner, reason="Says her address is wrong")
+
+    ada.refresh_from_db()
+    assert ada.restriction_reason == "Says her address is wrong"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT restriction_reason FROM consumers_consumer WHERE id = %s", [ada.pk])
+        assert b"address" not in bytes(cursor.fetchone()[0])
+    event = AuditEvent.objects.get(action="consumer.restricted")
+    assert (event.reason, event.details) == ("", {"reason_given": True})
+
+    services.consumer_unrestrict(consumer=ada, by=owner)
+
+    ada.refresh_from_db()
+    assert ada.restriction_reason is None
+    assert AuditEvent.objects.get(action="consumer.unrestricted").reason == ""
 
 
 @pytest.mark.obligation("P38")

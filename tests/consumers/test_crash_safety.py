@@ -105,13 +105,26 @@ def test_a_finished_job_run_again_does_nothing(service_list, owner):
     assert outcome(job) == before
 
 
+def _wait_for_backend_to_exit(pid: int) -> None:
+    """A closed connection's server process exits (and drops its locks) a moment later, not at once."""
+    for _ in range(100):
+        with connection.cursor() as cursor:
+            # pg_locks is read live (pg_stat_activity would be a snapshot fixed for this transaction).
+            cursor.execute("SELECT 1 FROM pg_locks WHERE pid = %s AND locktype = 'advisory'", [pid])
+            if cursor.fetchone() is None:
+                return
+        time.sleep(0.05)
+
+
 def test_a_second_worker_stays_out_while_the_first_holds_the_job(service_list, owner):
     job = queued(service_list, owner, csv_bytes(["Phone"], ["07911 123456"]))
     with psycopg.connect(database_url(connection.settings_dict), autocommit=True) as other_worker:
         other_worker.execute("SELECT pg_advisory_lock(%s, %s)", [importer._LOCK_CLASS, job.pk])
+        other_pid = other_worker.info.backend_pid
 
         assert services.import_job_run(job_id=job.pk) == "busy"
 
+    _wait_for_backend_to_exit(other_pid)
     job.refresh_from_db()
     assert job.status == ImportJob.Status.QUEUED and not Consumer.objects.exists()
     assert services.import_job_run(job_id=job.pk) == "done"  # the lock went with the other worker's connection

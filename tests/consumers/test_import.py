@@ -89,6 +89,8 @@ def test_a_special_category_column_cannot_be_mapped_even_deliberately(service_li
         ({"0": "phone", "1": "phone"}, "Only one column can be the phone number."),
         ({"0": "phone", "1": "favourite_colour"}, "'Name' is mapped to 'favourite_colour', which is not a field we import."),
         ({"0": "phone", "7": "name"}, "Column 7 does not exist in the file."),
+        ({"0": "phone", "²": "name"}, "Column ² does not exist in the file."),
+        ({"0": "phone", "01": "name"}, "Column 01 does not exist in the file."),
         ({"0": "phone", "1": "consent_given_at"}, "Consent columns apply to marketing lists only; set them to “Don't import”."),
     ],
 )
@@ -350,6 +352,8 @@ def test_a_marketing_import_writes_the_consent_evidence_into_the_ledger(marketin
         ("last spring", "Not a date: use DD/MM/YYYY or YYYY-MM-DD, optionally with a time (HH:MM)."),
         ("01/01/2999", "The consent date is in the future."),
         ("2026-01-05 25:61", "Not a valid time of day."),
+        ("2026-01-05 10:00+25:00", "Not a valid time zone offset: use one such as +01:00, or none for UK time."),
+        ("2026-01-05 10:00-1299", "Not a valid time zone offset: use one such as +01:00, or none for UK time."),
     ],
 )
 def test_a_marketing_row_without_usable_consent_evidence_is_rejected(marketing_list, owner, consent, reason):
@@ -363,6 +367,17 @@ def test_a_marketing_row_without_usable_consent_evidence_is_rejected(marketing_l
     assert (job.created, job.rejected) == (0, 1)
     assert problems(job) == [(2, "Opt-in date", reason)]
     assert not ConsentRecord.objects.exists()
+
+
+def test_a_consent_time_with_an_offset_is_read_in_that_offset(marketing_list, owner):
+    run_import(
+        marketing_list,
+        owner,
+        csv_bytes(MARKETING_HEADER, ["07911 123456", "Ada", "2026-01-05T14:30+01:00", ""]),
+        mapping={"0": "phone", "1": "name", "2": "consent_given_at"},
+    )
+
+    assert {e.occurred_at.isoformat() for e in ConsentRecord.objects.all()} == {"2026-01-05T13:30:00+00:00"}
 
 
 def test_a_marketing_import_needs_a_consent_column_purposes_and_wording(marketing_list, owner):

@@ -81,3 +81,31 @@ def test_a_child_in_one_clients_list_is_blocked_for_every_client(service_list, o
     services.consumer_delete_under_16(consumer=Consumer.objects.get(), by=owner)
 
     assert selectors.is_suppressed(organisation=other_organisation, phone="07911 123456")
+
+
+@pytest.mark.obligation("P48")
+def test_a_child_rejected_at_import_stays_blocked_when_the_number_comes_back_without_a_date_of_birth(service_list, owner):
+    run_import(service_list, owner, csv_bytes(["Phone", "Name", "DOB"], ["07911 123456", "Child Name", years_ago(12)]))
+
+    job = run_import(service_list, owner, csv_bytes(["Phone", "Name"], ["07911 123456", "Child Name"]))
+
+    assert (job.created, job.suppressed) == (0, 1)
+    assert not Consumer.objects.exists()
+    assert PlatformSuppression.objects.get().reason == "under_16"
+
+
+@pytest.mark.obligation("P48")
+@pytest.mark.parametrize("child_row_first", [True, False], ids=["child row first", "child row last"])
+def test_a_row_without_a_date_of_birth_does_not_bring_in_a_child_named_elsewhere_in_the_file(
+    service_list, owner, child_row_first
+):
+    child = ["07911 123456", "Child Name", years_ago(12)]
+    same_number = ["+44 7911 123456", "Child Name", ""]
+    rows = [child, same_number] if child_row_first else [same_number, child]
+
+    job = run_import(service_list, owner, csv_bytes(["Phone", "Name", "DOB"], *rows, ["020 7946 0001", "Adult", ""]))
+
+    assert (job.created, job.minors) == (1, 1)
+    assert list(Consumer.objects.values_list("name", flat=True)) == ["Adult"]
+    assert PlatformSuppression.objects.get().reason == "under_16"
+    assert "Under 16 (P48)" in job.problems.get(row_number=3 if child_row_first else 2).reason

@@ -220,10 +220,28 @@ def test_restrict_and_unrestrict_from_the_consumer_page(owner_client, organisati
     owner_client.post(url, {"action": "restrict", "reason": "Disputes the data"})
     consumer.refresh_from_db()
     assert consumer.restricted_at is not None
-    assert AuditEvent.objects.get(action="consumer.restricted").reason == "Disputes the data"
+    assert (
+        "Disputes the data"
+        in owner_client.get(reverse("consumers:consumer", args=[organisation.pk, consumer.pk])).content.decode()
+    )
     owner_client.post(url, {"action": "unrestrict"})
     consumer.refresh_from_db()
     assert consumer.restricted_at is None
+
+
+@pytest.mark.obligation("P15", "P26")
+def test_opening_or_finding_a_consumer_record_is_audited_without_personal_data(owner_client, organisation, imported, owner):
+    _, consumer = imported
+    owner_client.get(reverse("consumers:consumer", args=[organisation.pk, consumer.pk]))
+    owner_client.post(reverse("consumers:search", args=[organisation.pk]), {"phone": "07911 123456"})
+    owner_client.post(reverse("consumers:search", args=[organisation.pk]), {"phone": "0113 496 0999"})  # finds nobody
+
+    events = AuditEvent.objects.filter(action="personal_data.revealed").order_by("sequence")
+    assert [(e.target_id, e.organisation_id, e.details) for e in events] == [
+        (str(consumer.pk), organisation.pk, {"view": "consumer record"}),
+        ("", organisation.pk, {"view": "consumer search", "rows": 1}),
+    ]
+    assert {e.actor_id for e in events} == {owner.pk}
 
 
 @pytest.mark.obligation("P40", "P41")
@@ -290,6 +308,16 @@ def test_deleting_a_list_from_the_portal(owner_client, organisation, imported):
     job, _ = imported
     owner_client.post(reverse("consumers:list-delete", args=[organisation.pk, job.contact_list.pk]))
     assert not ContactList.objects.exists() and not Consumer.objects.exists()
+
+
+def test_deleting_a_list_while_its_import_runs_is_refused_with_a_message(owner_client, organisation, service_list, owner):
+    job = services.import_job_create(contact_list=service_list, upload=upload(ROWS), uploaded_by=owner)
+    services.import_job_start(job=job, mapping={"0": "name", "1": "phone"}, by=owner)
+
+    response = owner_client.post(reverse("consumers:list-delete", args=[organisation.pk, service_list.pk]), follow=True)
+
+    assert "is still running" in response.content.decode()
+    assert ContactList.objects.filter(pk=service_list.pk).exists()
 
 
 def test_screening_a_service_list_is_refused_with_a_message(owner_client, organisation, imported):

@@ -3,13 +3,23 @@
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from consumers import services
-from consumers.models import ConsentRecord, Consumer, ContactList, ImportProblem, ListMembership, Suppression
+from consumers.models import (
+    ConsentRecord,
+    Consumer,
+    ContactList,
+    ImportProblem,
+    LawfulBasisAttestation,
+    ListMembership,
+    Suppression,
+)
 from nextsupport import privacy
 from nextsupport.models import AuditEvent
-from tests.consumers.conftest import csv_bytes, make_list, run_import
+from tests.consumers.conftest import ATTESTATION, csv_bytes, make_list, run_import, upload
 
 ROWS = csv_bytes(["Phone", "Name", "Email"], ["07911 123456", "Ada", "ada@example.org"], ["020 7946 0001", "Bob", ""])
 
@@ -22,8 +32,7 @@ def two_lists(organisation, owner):
     return spring, summer
 
 
-@pytest.mark.obligation("P30")
-def test_consumers_are_purged_30_days_after_the_last_list_using_them_is_released(two_lists):
+def test_the_retention_clock_of_a_consumer_starts_when_the_last_list_using_them_is_released(two_lists):
     spring, summer = two_lists
     ended = timezone.now() - datetime.timedelta(days=31)
     registration = privacy.registration_for(Consumer)
@@ -38,7 +47,6 @@ def test_consumers_are_purged_30_days_after_the_last_list_using_them_is_released
     assert registration.retention.days == 30 and registration.retention.action == privacy.Action.DELETE
 
 
-@pytest.mark.obligation("P30")
 def test_a_released_consumer_imported_again_is_in_use_again(two_lists, owner):
     spring, summer = two_lists
     services.contact_list_release(contact_list=spring, released_at=timezone.now() - datetime.timedelta(days=31))
@@ -69,6 +77,51 @@ def test_deleting_a_list_on_request_deletes_everyone_on_no_other_list(two_lists,
     assert AuditEvent.objects.get(action="contact_list.deleted").details == {"list_id": spring_id, "consumers_deleted": 1}
 
 
+def test_a_list_cannot_be_deleted_while_an_import_into_it_is_queued_or_running(service_list, owner):
+    job = services.import_job_create(contact_list=service_list, upload=upload(ROWS), uploaded_by=owner)
+    services.import_job_start(job=job, mapping={"0": "phone", "1": "name", "2": "email"}, by=owner)
+
+    with pytest.raises(ValidationError, match="An import into this list is still running"):
+        services.contact_list_delete(contact_list=service_list, by=owner)
+
+    job.refresh_from_db()
+    assert job.file.storage.exists(job.file.name)  # the worker still has its file
+    assert services.import_job_run(job_id=job.pk) == "done"
+    assert services.contact_list_delete(contact_list=service_list, by=owner) == 2
+    assert not Consumer.objects.exists() and not ListMembership.objects.exists()
+
+
+@pytest.mark.obligation("P19")
+def test_the_attestation_outlives_its_list_and_cannot_be_changed_or_deleted(organisation, owner):
+    contact_list = make_list(organisation, owner, name="Boiler customers")
+    attestation, list_id = contact_list.attestations.get(), contact_list.pk
+
+    services.contact_list_delete(contact_list=contact_list, by=owner)
+
+    kept = LawfulBasisAttestation.objects.get(pk=attestation.pk)
+    assert (kept.organisation, kept.contact_list_id, kept.list_name, kept.attested_by, kept.wording) == (
+        organisation,
+        list_id,
+        "Boiler customers",
+        owner,
+        ATTESTATION,
+    )
+    assert str(kept) == "Contract for Boiler customers"
+    with pytest.raises(PermissionError):
+        kept.delete()
+    with pytest.raises(PermissionError):
+        LawfulBasisAttestation.objects.update(wording="Something else")
+    for statement in [
+        "UPDATE consumers_lawfulbasisattestation SET wording = 'x'",
+        "DELETE FROM consumers_lawfulbasisattestation",
+    ]:
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement)
+    registration = privacy.registration_for(LawfulBasisAttestation)
+    assert registration.erasure == privacy.Action.RETAIN
+    assert list(registration.rows_for(privacy.Subject(user_id=owner.pk))) == [kept]
+
+
 @pytest.mark.obligation("P35")
 def test_a_data_subject_request_finds_every_row_about_a_number(two_lists, organisation, other_organisation, outsider):
     ada = Consumer.objects.get(phone_index__matches="07911123456")
@@ -89,6 +142,7 @@ def test_a_data_subject_request_finds_every_row_about_a_number(two_lists, organi
         "consumers.Suppression": 1,
         "consumers.PlatformSuppression": 0,
         "consumers.RegisteredNumber": 0,
+        "consumers.LawfulBasisAttestation": 0,  # about the client's user who attested, not about the number
     }
     exported = privacy.registration_for(Consumer).export(ada)
     assert exported | {"created_at": None} == {
@@ -101,6 +155,7 @@ def test_a_data_subject_request_finds_every_row_about_a_number(two_lists, organi
         "postcode": None,
         "timezone": None,
         "restricted_at": None,
+        "restriction_reason": None,
         "objected_at": None,
         "created_at": None,
     }

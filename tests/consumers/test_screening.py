@@ -11,10 +11,11 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from consumers import selectors, services
-from consumers.models import ContactList, RegisteredNumber, ScreeningRegister
+from consumers.models import Consumer, ContactList, RegisteredNumber, ScreeningRegister
 from nextsupport import privacy
 from nextsupport.fields import digest
 from nextsupport.identifiers import InvalidPhoneNumber, normalise_phone, register_number_e164
+from nextsupport.models import AuditEvent
 from tests.consumers.conftest import csv_bytes, load_registers, make_list, run_import
 
 TODAY = datetime.date(2026, 3, 2)
@@ -143,6 +144,24 @@ def test_re_screening_takes_newly_registered_numbers_off_the_list_and_renews_it(
         assert not screened_list.memberships.exists()
         assert screened_list.screened_register_date == datetime.date(2026, 4, 9)
         assert selectors.screening_is_current(screened_list)
+
+
+@pytest.mark.obligation("P30", "P49")
+def test_screening_deletes_people_it_leaves_on_no_list_and_keeps_those_on_another(organisation, owner):
+    load_registers()
+    offers = make_list(organisation, owner, purpose=ContactList.Purpose.MARKETING, name="Offers")
+    rows = csv_bytes(["Phone", "Consent"], ["07911 123456", "01/02/2026"], ["020 7946 0001", "01/02/2026"])
+    run_import(offers, owner, rows, mapping={"0": "phone", "1": "consent_given_at"})
+    run_import(make_list(organisation, owner, name="Service"), owner, csv_bytes(["Phone"], ["020 7946 0001"]))
+    load_registers("07911123456", "02079460001")
+
+    removed = services.contact_list_screen(contact_list=offers, by=owner)
+
+    assert removed == 2
+    assert not offers.memberships.exists()
+    kept = Consumer.objects.get()  # on the service list still; the other one was on no list any more
+    assert kept.phone == "+442079460001"
+    assert AuditEvent.objects.get(action="contact_list.screened").details == {"removed": 2, "consumers_deleted": 1}
 
 
 def test_screening_is_refused_without_both_registers_or_for_a_service_list(organisation, owner, service_list):
