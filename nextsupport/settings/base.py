@@ -368,6 +368,10 @@ COOKIE_CONSENT_WRITE_BEHIND = env.bool("COOKIE_CONSENT_WRITE_BEHIND", default=Tr
 # Contact form: at most this many submissions per network (the /24 or /48 of the address) per hour.
 CONTACT_FORM_LIMIT_PER_HOUR = env.int("CONTACT_FORM_LIMIT_PER_HOUR", default=5)
 
+# /healthz answers from one probe of the database, broker and storage for this
+# many seconds (per process), so hits on the public URL cannot hammer them.
+HEALTHZ_CACHE_SECONDS = env.int("HEALTHZ_CACHE_SECONDS", default=5)
+
 # --- Logging ----------------------------------------------------------------
 
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
