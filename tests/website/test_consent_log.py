@@ -131,6 +131,32 @@ def test_a_flush_that_died_half_way_is_redone_without_duplicates(client, db, cho
     assert buffer.waiting() == 0
 
 
+@pytest.mark.obligation("P18")
+def test_a_flush_that_outlives_its_lock_loses_nothing_the_next_flusher_parked(client, db, choice, redis_buffer, monkeypatch):
+    post(client, {**choice, "categories": ["analytics"]})
+    post(client, {**choice, "categories": []})
+    queue, processing, lock = buffer._keys()
+    insert = buffer.write
+
+    def slow_insert(encoded):
+        # The database is slow: while this INSERT runs, the first flusher's lock expires,
+        # a second flusher takes the lock and parks a record that arrived meanwhile.
+        monkeypatch.setattr(buffer, "write", insert)
+        redis_buffer.set(lock, "second flusher")
+        post(client, {**choice, "categories": ["marketing"]})
+        redis_buffer.eval(buffer._TAKE, 2, queue, processing, buffer.BATCH)
+        insert(encoded)
+
+    monkeypatch.setattr(buffer, "write", slow_insert)
+    assert buffer.flush() == 2
+
+    assert redis_buffer.get(lock) == b"second flusher"  # the first flusher left the lock it no longer held
+    redis_buffer.delete(lock)  # the second flusher is done with it
+    assert buffer.flush() == 1
+    assert sorted(ConsentRecord.objects.values_list("categories", flat=True)) == [[], ["analytics"], ["marketing"]]
+    assert buffer.waiting() == 0
+
+
 def test_a_long_queue_is_flushed_by_the_request_that_finds_it(client, db, choice, redis_buffer, monkeypatch):
     monkeypatch.setattr(buffer, "FLUSH_AT", 3)
 
