@@ -20,6 +20,12 @@ def value(record: ConsentRecord) -> str:
     return f"1.{record.consent_id.hex}.{categories}.{record.policy_version}.{stamp}.{int(record.gpc)}"
 
 
+def consent_id_hex(cookie_value: str | None) -> str:
+    """The consent id a visitor's cookie holds ('' when there is no well-formed cookie)."""
+    parts = (cookie_value or "").split(".")
+    return parts[1] if len(parts) == 6 and parts[0] == "1" else ""
+
+
 def attach(response, record: ConsentRecord, *, secure: bool) -> None:
     response.set_cookie(
         NAME,

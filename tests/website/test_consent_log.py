@@ -6,15 +6,17 @@ import uuid
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cookies import buffer, consent_cookie
 from cookies.models import ConsentRecord
-from cookies.selectors import banner_version
+from cookies.selectors import banner_version, published_cookie_policy_versions
 from cookies.tasks import flush_consent_buffer, purge_consent_records
 from nextsupport import privacy
-from nextsupport.models import AuditEvent
+from nextsupport import services as policy_services
+from nextsupport.models import AuditEvent, PolicyDocument
 from tests.conftest import login
 from tests.website.conftest import CONSENT_ENDPOINT as ENDPOINT
 from tests.website.conftest import consent_log, post
@@ -73,6 +75,57 @@ def test_a_later_choice_keeps_the_visitors_consent_id(client, db, choice):
         (uuid.UUID(consent_id), ["analytics"]),
         (uuid.UUID(consent_id), []),
     ]
+
+
+@pytest.mark.obligation("P18")
+def test_a_consent_id_is_continued_only_by_the_visitor_whose_cookie_holds_it(client, db, choice):
+    visitor_id = post(client, choice).json()["consent_id"]
+    stranger, other_visitor = Client(), Client()
+    post(other_visitor, choice)
+
+    from_nowhere = post(stranger, {**choice, "consent_id": visitor_id, "categories": []})
+    from_another_cookie = post(other_visitor, {**choice, "consent_id": visitor_id, "categories": []})
+
+    assert from_nowhere.status_code == from_another_cookie.status_code == 201
+    assert visitor_id not in {from_nowhere.json()["consent_id"], from_another_cookie.json()["consent_id"]}
+    assert list(consent_log().filter(consent_id=visitor_id).values_list("categories", flat=True)) == [["analytics"]]
+    assert consent_log().count() == 4
+
+
+def test_a_flood_of_choices_from_one_network_is_held_back(client, db, choice, settings):
+    settings.COOKIE_CONSENT_LIMIT_PER_HOUR = 2
+
+    statuses = [post(client, choice, REMOTE_ADDR=f"203.0.113.{n}").status_code for n in range(1, 5)]
+    elsewhere = post(client, choice, REMOTE_ADDR="198.51.100.7")
+
+    assert statuses == [201, 201, 429, 429]
+    assert "Too many cookie choices" in post(client, choice, REMOTE_ADDR="203.0.113.9").json()["error"]
+    assert elsewhere.status_code == 201
+    assert consent_log().count() == 3
+
+
+def test_made_up_policy_versions_do_not_send_each_request_to_the_database(client, db, choice):
+    post(client, choice)  # the worker's first request loads the published versions
+
+    with CaptureQueriesContext(connection) as queries:
+        responses = [post(client, {**choice, "policy_version": version}) for version in (7, 8, 9)]
+
+    assert [response.status_code for response in responses] == [400, 400, 400]
+    assert queries.captured_queries == []
+
+
+def test_a_version_published_by_another_process_is_accepted_after_a_short_interval(client, db, choice):
+    post(client, choice)
+    current = PolicyDocument.objects.get(kind=PolicyDocument.Kind.COOKIES)
+    draft = policy_services.policy_document_draft_from(document=current)
+    # Published by another process: this one hears no signal.
+    PolicyDocument.objects.filter(pk=draft.pk).update(status=PolicyDocument.Status.PUBLISHED)
+
+    refused = post(client, {**choice, "policy_version": 2})
+    published_cookie_policy_versions.refreshed_at -= published_cookie_policy_versions.REFRESH_SECONDS
+    accepted = post(client, {**choice, "policy_version": 2})
+
+    assert (refused.status_code, accepted.status_code) == (400, 201)
 
 
 @pytest.mark.obligation("P18")
