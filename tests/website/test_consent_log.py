@@ -51,7 +51,8 @@ def test_a_choice_is_logged_with_exactly_the_proof_fields_and_a_consent_cookie(c
         "created_at",
     }
     cookie = response.cookies[consent_cookie.NAME]
-    assert cookie.value == f"1.{record.consent_id.hex}.analytics.1.{int(record.created_at.timestamp())}.0"
+    stamp = int(record.created_at.timestamp())
+    assert cookie.value.startswith(f"1.{record.consent_id.hex}.analytics.1.{stamp}.0.")  # then the server's seal
     assert (cookie["max-age"], cookie["samesite"], cookie["path"], cookie["httponly"]) == (365 * 24 * 3600, "Lax", "/", "")
 
 
@@ -80,16 +81,18 @@ def test_a_later_choice_keeps_the_visitors_consent_id(client, db, choice):
 @pytest.mark.obligation("P18")
 def test_a_consent_id_is_continued_only_by_the_visitor_whose_cookie_holds_it(client, db, choice):
     visitor_id = post(client, choice).json()["consent_id"]
-    stranger, other_visitor = Client(), Client()
+    stranger, other_visitor, forger = Client(), Client(), Client()
     post(other_visitor, choice)
+    forger.cookies[consent_cookie.NAME] = f"1.{uuid.UUID(visitor_id).hex}.analytics.1.1767225600.0"  # written by hand
 
-    from_nowhere = post(stranger, {**choice, "consent_id": visitor_id, "categories": []})
-    from_another_cookie = post(other_visitor, {**choice, "consent_id": visitor_id, "categories": []})
+    attempts = [
+        post(someone, {**choice, "consent_id": visitor_id, "categories": []}) for someone in (stranger, other_visitor, forger)
+    ]
 
-    assert from_nowhere.status_code == from_another_cookie.status_code == 201
-    assert visitor_id not in {from_nowhere.json()["consent_id"], from_another_cookie.json()["consent_id"]}
+    assert [response.status_code for response in attempts] == [201, 201, 201]
+    assert visitor_id not in {response.json()["consent_id"] for response in attempts}  # each got an id of its own
     assert list(consent_log().filter(consent_id=visitor_id).values_list("categories", flat=True)) == [["analytics"]]
-    assert consent_log().count() == 4
+    assert consent_log().count() == 5
 
 
 def test_a_flood_of_choices_from_one_network_is_held_back(client, db, choice, settings):
