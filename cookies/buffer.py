@@ -167,7 +167,9 @@ def _rpush(items: list[str]) -> None:
     for start in range(0, len(items), BATCH):
         waiting = client.rpush(queue, *items[start : start + BATCH])
     if waiting >= FLUSH_AT:
-        flush(max_batches=2)  # enough to keep up, little enough to stay quick
+        # Redis to the table only: this may run inside a drain of the write-behind
+        # stage (at exit, or from flush()), which must not wait for itself.
+        _flush_queue(client, max_batches=2)  # enough to keep up, little enough to stay quick
 
 
 class _WriteBehind:
@@ -283,6 +285,11 @@ def flush(*, max_batches: int = 100) -> int:
         return 0
     if threading.current_thread() is not _write_behind.thread:
         _drain_or_write(_write_behind)  # this process's own waiting records first
+    return _flush_queue(client, max_batches=max_batches)
+
+
+def _flush_queue(client: redis.Redis, *, max_batches: int) -> int:
+    """Move records from the Redis queue into the table, one flusher at a time."""
     queue, processing, lock = _keys()
     token = uuid.uuid4().hex
     try:
