@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 
 from nextsupport import audit
 
@@ -8,14 +10,34 @@ from . import services
 from .models import Enquiry, EnquiryReply
 
 
+def _delivery(*, sent_at, sending_since, error) -> str:
+    """Where an e-mail to the enquirer stands: never "sent" unless it left us."""
+    if sent_at:
+        return f"Sent {date_format(localtime(sent_at), 'DATETIME_FORMAT')}"
+    if sending_since:
+        return (
+            f"Sending since {date_format(localtime(sending_since), 'DATETIME_FORMAT')}; not confirmed. "
+            "If this does not change, the e-mail may not have left: check with the enquirer."
+        )
+    if error:
+        return f"Not sent: {error}. A mail server that was unavailable is tried again automatically."
+    return "Queued"
+
+
 class EnquiryReplyInline(admin.StackedInline):
     """Sent replies are a record: shown, never edited. A new one is e-mailed when the enquiry is saved."""
 
     model = EnquiryReply
     extra = 1
-    fields = ("body", "sent_by", "created_at", "sent_at")
-    readonly_fields = ("sent_by", "created_at", "sent_at")
+    fields = ("body", "sent_by", "created_at", "delivery")
+    readonly_fields = ("sent_by", "created_at", "delivery")
     verbose_name = "reply (e-mailed to the enquirer when you save)"
+
+    @admin.display(description="E-mail")
+    def delivery(self, obj):
+        if obj.pk is None:
+            return self.get_empty_value_display()  # a reply not yet written
+        return _delivery(sent_at=obj.sent_at, sending_since=obj.sending_since, error=obj.send_error)
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -34,12 +56,18 @@ class EnquiryAdmin(admin.ModelAdmin):
     search_help_text = "Search by the enquirer's exact e-mail address (for data-subject requests)."
     search_fields = ("email_index",)
     actions = ("mark_resolved", "reopen")
-    fields = ("name", "email", "subject", "message", "status", "received_at", "acknowledged_at", "resolved_at")
+    fields = ("name", "email", "subject", "message", "status", "received_at", "acknowledgement", "resolved_at")
     readonly_fields = fields
     inlines = [EnquiryReplyInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(reply_total=Count("replies"), last_reply=Max("replies__sent_at"))
+
+    @admin.display(description="Acknowledgement e-mail")
+    def acknowledgement(self, obj):
+        return _delivery(
+            sent_at=obj.acknowledged_at, sending_since=obj.acknowledgement_sending_since, error=obj.acknowledgement_error
+        )
 
     @admin.display(description="Replies", ordering="reply_total")
     def reply_count(self, obj):

@@ -34,5 +34,12 @@ class ContactForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
 
+    def clean_subject(self):
+        # It becomes the subject line of our reply: a line break there would be a header of its own.
+        subject = self.cleaned_data["subject"]
+        if "\r" in subject or "\n" in subject:
+            raise forms.ValidationError("Keep the subject on one line.")
+        return subject
+
     def is_bot(self) -> bool:
         return bool(self.data.get("website", "").strip())

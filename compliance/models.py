@@ -14,6 +14,11 @@ from nextsupport.fields import BlindIndexField, EncryptedEmailField, EncryptedTe
 
 ENQUIRY_RETENTION_DAYS = 365
 RESOLVED_ENQUIRY_GRACE_DAYS = 30
+SENDING_SINCE_HELP = (
+    "When a worker began sending it. Left set if the worker stopped mid-send: the e-mail may have left, "
+    "so it is never sent again automatically."
+)
+SEND_ERROR_HELP = "Why the last attempt to send it failed: the kind of error only, never its text (it can hold the address)."
 
 
 @privacy.register(
@@ -42,6 +47,8 @@ class Enquiry(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True)
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True, help_text="When the acknowledgement e-mail was sent.")
+    acknowledgement_sending_since = models.DateTimeField(null=True, blank=True, help_text=SENDING_SINCE_HELP)
+    acknowledgement_error = models.CharField(max_length=100, blank=True, help_text=SEND_ERROR_HELP)
     resolved_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
@@ -73,6 +80,8 @@ class EnquiryReply(models.Model):
     sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True, help_text="When the e-mail left us; empty while it is queued.")
+    sending_since = models.DateTimeField(null=True, blank=True, help_text=SENDING_SINCE_HELP)
+    send_error = models.CharField(max_length=100, blank=True, help_text=SEND_ERROR_HELP)
 
     class Meta:
         ordering = ["created_at"]

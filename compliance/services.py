@@ -1,6 +1,8 @@
 """Writes for website enquiries: submission, acknowledgement, replies, resolution, purge (P09, P33)."""
 
 import datetime
+import smtplib
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -34,21 +36,64 @@ def _send(*, to: str, subject: str, template: str, context: dict) -> None:
     EmailMessage(subject=subject, body=render_to_string(template, context), to=[to]).send()
 
 
-def enquiry_acknowledge(*, enquiry_id: int) -> bool:
-    """Send the acknowledgement once: the conditional UPDATE claims it, so two workers never both send."""
-    now = timezone.now()
-    claimed = Enquiry.objects.filter(pk=enquiry_id, acknowledged_at__isnull=True).update(acknowledged_at=now)
+def _send_once(rows, *, sent: str, sending: str, error: str, send: Callable[[], None]) -> bool:
+    """Send at most once, and record it as sent only once it left.
+
+    A conditional UPDATE claims the e-mail (`sending`), so two workers or a
+    redelivered task never both send it. A failure releases the claim and
+    records why (`error`), so it is never shown as sent and may be tried again;
+    the error is re-raised for the task to retry or report.
+    """
+    claimed = rows.filter(**{f"{sent}__isnull": True, f"{sending}__isnull": True}).update(**{sending: timezone.now()})
     if not claimed:
         return False
-    enquiry = Enquiry.objects.get(pk=enquiry_id)
-    # The message is not echoed back: an address typed by someone else must not receive their text.
-    _send(
-        to=enquiry.email,
-        subject="We have received your message",
-        template="compliance/email/enquiry_acknowledgement.txt",
-        context={"enquiry": enquiry, "retention_days": ENQUIRY_RETENTION_DAYS, "grace_days": RESOLVED_ENQUIRY_GRACE_DAYS},
-    )
+    try:
+        send()
+    except Exception as exc:
+        rows.update(**{sending: None, error: _failure(exc)})
+        raise
+    rows.update(**{sent: timezone.now(), sending: None, error: ""})
     return True
+
+
+def _failure(exc: Exception) -> str:
+    # The kind of error and its SMTP code: enough for staff, never the text (it can name the address).
+    code = getattr(exc, "smtp_code", None)
+    return f"{type(exc).__name__} (SMTP {code})" if code else type(exc).__name__
+
+
+def is_transient_mail_error(exc: Exception) -> bool:
+    """Whether trying again later may succeed: the server was unreachable or answered 4xx."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return isinstance(exc, (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError))
+
+
+def _one_line(text: str) -> str:
+    # A header is one line; enquiries stored before the form refused line breaks may hold some.
+    return " ".join(text.split())
+
+
+def enquiry_acknowledge(*, enquiry_id: int) -> bool:
+    """Send the acknowledgement once (see _send_once)."""
+
+    def send():
+        enquiry = Enquiry.objects.get(pk=enquiry_id)
+        # The message is not echoed back: an address typed by someone else must not receive their text.
+        _send(
+            to=enquiry.email,
+            subject="We have received your message",
+            template="compliance/email/enquiry_acknowledgement.txt",
+            context={"enquiry": enquiry, "retention_days": ENQUIRY_RETENTION_DAYS, "grace_days": RESOLVED_ENQUIRY_GRACE_DAYS},
+        )
+
+    return _send_once(
+        Enquiry.objects.filter(pk=enquiry_id),
+        sent="acknowledged_at",
+        sending="acknowledgement_sending_since",
+        error="acknowledgement_error",
+        send=send,
+    )
 
 
 @transaction.atomic
@@ -65,17 +110,20 @@ def enquiry_reply(*, enquiry: Enquiry, body: str, sender, request=None) -> Enqui
 
 
 def enquiry_reply_send(*, reply_id: int) -> bool:
-    claimed = EnquiryReply.objects.filter(pk=reply_id, sent_at__isnull=True).update(sent_at=timezone.now())
-    if not claimed:
-        return False
-    reply = EnquiryReply.objects.select_related("enquiry").get(pk=reply_id)
-    _send(
-        to=reply.enquiry.email,
-        subject=f"Re: {reply.enquiry.subject}",
-        template="compliance/email/enquiry_reply.txt",
-        context={"reply": reply, "enquiry": reply.enquiry},
+    """E-mail a recorded reply once (see _send_once)."""
+
+    def send():
+        reply = EnquiryReply.objects.select_related("enquiry").get(pk=reply_id)
+        _send(
+            to=reply.enquiry.email,
+            subject=f"Re: {_one_line(reply.enquiry.subject)}",
+            template="compliance/email/enquiry_reply.txt",
+            context={"reply": reply, "enquiry": reply.enquiry},
+        )
+
+    return _send_once(
+        EnquiryReply.objects.filter(pk=reply_id), sent="sent_at", sending="sending_since", error="send_error", send=send
     )
-    return True
 
 
 @transaction.atomic

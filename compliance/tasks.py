@@ -1,16 +1,33 @@
+from typing import NoReturn
+
 from celery import shared_task
 
 from . import services
 
-
-@shared_task
-def send_enquiry_acknowledgement(enquiry_id: int) -> bool:
-    return services.enquiry_acknowledge(enquiry_id=enquiry_id)
+MAIL_RETRIES = 5
 
 
-@shared_task
-def send_enquiry_reply(reply_id: int) -> bool:
-    return services.enquiry_reply_send(reply_id=reply_id)
+def _retry_if_transient(task, exc: Exception) -> NoReturn:
+    """A mail server that is down or busy gets another try later (1, 2, 4, 8, 16 minutes); a refusal does not."""
+    if services.is_transient_mail_error(exc) and task.request.retries < MAIL_RETRIES:
+        raise task.retry(exc=exc, countdown=60 * 2**task.request.retries) from exc
+    raise exc
+
+
+@shared_task(bind=True, max_retries=MAIL_RETRIES)
+def send_enquiry_acknowledgement(self, enquiry_id: int) -> bool:
+    try:
+        return services.enquiry_acknowledge(enquiry_id=enquiry_id)
+    except Exception as exc:
+        _retry_if_transient(self, exc)
+
+
+@shared_task(bind=True, max_retries=MAIL_RETRIES)
+def send_enquiry_reply(self, reply_id: int) -> bool:
+    try:
+        return services.enquiry_reply_send(reply_id=reply_id)
+    except Exception as exc:
+        _retry_if_transient(self, exc)
 
 
 @shared_task

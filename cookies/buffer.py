@@ -55,6 +55,31 @@ end
 return #items
 """
 
+# Remove exactly the records written (each is unique: it carries its own UUID).
+# Not "the first N": a flush that outlived its lock may share the processing
+# list with the next flusher, whose parked records must stay until written.
+_FORGET = """
+for _, item in ipairs(ARGV) do
+  redis.call('LREM', KEYS[1], 1, item)
+end
+return #ARGV
+"""
+
+# The flush lock is extended and released only by its holder (the token it was
+# taken with): once it has expired, another flusher may hold it.
+_EXTEND = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
 
 @cache
 def _client(url: str) -> redis.Redis:
@@ -142,7 +167,9 @@ def _rpush(items: list[str]) -> None:
     for start in range(0, len(items), BATCH):
         waiting = client.rpush(queue, *items[start : start + BATCH])
     if waiting >= FLUSH_AT:
-        flush(max_batches=2)  # enough to keep up, little enough to stay quick
+        # Redis to the table only: this may run inside a drain of the write-behind
+        # stage (at exit, or from flush()), which must not wait for itself.
+        _flush_queue(client, max_batches=2)  # enough to keep up, little enough to stay quick
 
 
 class _WriteBehind:
@@ -258,9 +285,15 @@ def flush(*, max_batches: int = 100) -> int:
         return 0
     if threading.current_thread() is not _write_behind.thread:
         _drain_or_write(_write_behind)  # this process's own waiting records first
+    return _flush_queue(client, max_batches=max_batches)
+
+
+def _flush_queue(client: redis.Redis, *, max_batches: int) -> int:
+    """Move records from the Redis queue into the table, one flusher at a time."""
     queue, processing, lock = _keys()
+    token = uuid.uuid4().hex
     try:
-        if not client.set(lock, "1", nx=True, ex=_LOCK_SECONDS):
+        if not client.set(lock, token, nx=True, ex=_LOCK_SECONDS):
             return 0  # another flusher is at it
     except redis.RedisError:
         logger.warning("Consent buffer unavailable; nothing flushed.", exc_info=True)
@@ -269,11 +302,14 @@ def flush(*, max_batches: int = 100) -> int:
     try:
         written += _write_parked(client, processing)  # left by a flusher that died
         for _ in range(max_batches):
+            # A flush that outlived its lock (a slow database) stops: the queue is another flusher's now.
+            if not client.eval(_EXTEND, 1, lock, token, _LOCK_SECONDS):
+                break
             if not client.eval(_TAKE, 2, queue, processing, BATCH):
                 break
             written += _write_parked(client, processing)
     finally:
-        client.delete(lock)
+        client.eval(_RELEASE, 1, lock, token)
     return written
 
 
@@ -282,8 +318,7 @@ def _write_parked(client: redis.Redis, processing: str) -> int:
     if not raw:
         return 0
     write(raw)
-    # Trim only what was written: anything parked meanwhile stays for the next pass.
-    client.ltrim(processing, len(raw), -1)
+    client.eval(_FORGET, 1, processing, *raw)
     return len(raw)
 
 

@@ -6,6 +6,7 @@ version) is cached and cleared when the register or the cookie policy changes.
 
 import hashlib
 import threading
+import time
 from functools import cache
 
 from django.core.cache import cache as django_cache
@@ -82,26 +83,36 @@ class _PublishedVersions:
 
     The consent endpoint is hit on every first visit: it must not query for this
     each time. Publishing is final (a version is never unpublished), so a known
-    version stays valid; an unknown one (just published) costs one refresh.
+    version stays valid. An unknown one (just published, or made up) refreshes
+    the list at most once per REFRESH_SECONDS, so made-up versions cannot send
+    each request to the database; the process that publishes forgets the list at
+    once (cookies.receivers), the others see a new version within the interval.
     """
+
+    REFRESH_SECONDS = 30.0
 
     def __init__(self):
         self.versions: frozenset[int] = frozenset()
+        self.refreshed_at = float("-inf")
         self.lock = threading.Lock()
 
     def contains(self, version: int) -> bool:
         if version in self.versions:
             return True
         with self.lock:
-            self.versions = frozenset(
-                PolicyDocument.objects.filter(
-                    kind=PolicyDocument.Kind.COOKIES, status=PolicyDocument.Status.PUBLISHED
-                ).values_list("version", flat=True)
-            )
+            if time.monotonic() - self.refreshed_at >= self.REFRESH_SECONDS:
+                self.versions = frozenset(
+                    PolicyDocument.objects.filter(
+                        kind=PolicyDocument.Kind.COOKIES, status=PolicyDocument.Status.PUBLISHED
+                    ).values_list("version", flat=True)
+                )
+                self.refreshed_at = time.monotonic()
         return version in self.versions
 
     def forget(self):
-        self.versions = frozenset()
+        with self.lock:
+            self.versions = frozenset()
+            self.refreshed_at = float("-inf")
 
 
 published_cookie_policy_versions = _PublishedVersions()

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from nextsupport import ratelimit
 from nextsupport.models import PolicyDocument
 from nextsupport.net import client_ip
 from nextsupport.views import policy_context
@@ -53,6 +54,24 @@ def _error(message: str, status: int, errors: dict | None = None) -> JsonRespons
     return JsonResponse({"error": message, **({"errors": errors} if errors else {})}, status=status)
 
 
+def _within_limit(request) -> bool:
+    """The per-network limit on recorded choices, counted in process memory and settled with
+    the shared count every 2% of the limit: an ordinary visit costs no cache round trip."""
+    limit = settings.COOKIE_CONSENT_LIMIT_PER_HOUR
+    return ratelimit.allow("cookie-consent", request, limit=limit, window=3600, batch=max(1, limit // 50))
+
+
+def _own_consent_id(request, claimed):
+    """The visitor's consent id if their own consent cookie holds it, else None (a new one is made).
+
+    Anyone may know someone's id (it is shown in the preferences centre and quoted
+    to staff), so a posted id alone must not add choices to that visitor's proof.
+    """
+    if claimed is None or claimed.hex != consent_cookie.consent_id_hex(request.COOKIES.get(consent_cookie.NAME)):
+        return None
+    return claimed
+
+
 @csrf_exempt  # protected by _same_origin and the JSON content type instead; see there
 @require_POST
 def record_consent(request):
@@ -74,10 +93,12 @@ def record_consent(request):
         return _error("The cookie banner has changed since this page loaded: reload the page and choose again.", 409)
     if not published_cookie_policy_versions.contains(data["policy_version"]):
         return _error(f"Cookie policy version {data['policy_version']} is not published.", 400)
+    if not _within_limit(request):
+        return _error("Too many cookie choices came from your network in the last hour, so this one was not recorded.", 429)
     # The browser's own Global Privacy Control header counts even if the script did not see it.
     gpc = data["gpc"] or request.META.get("HTTP_SEC_GPC") == "1"
     record = services.consent_record(
-        consent_id=data["consent_id"],
+        consent_id=_own_consent_id(request, data["consent_id"]),
         categories=data["categories"],
         policy_version=data["policy_version"],
         banner_version=data["banner_version"],

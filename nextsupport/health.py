@@ -1,9 +1,11 @@
 """Health of the services the platform depends on, for /healthz and for people."""
 
+import threading
 import time
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import storages
 from django.db import connection
@@ -60,5 +62,29 @@ def _storage():
 PROBES = {"database": _database, "broker": _broker, "storage": _storage}
 
 
+class _RecentResult:
+    """The last probe's result, reused for HEALTHZ_CACHE_SECONDS.
+
+    /healthz is public and each probe writes to storage and opens a broker
+    connection, so a flood of hits must cost at most one probe per interval per
+    process. Requests arriving while a probe runs wait for it and share it.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.checks: list[Check] = []
+        self.taken_at = float("-inf")
+
+    def get(self, max_age: float) -> list[Check]:
+        with self.lock:
+            if max_age <= 0 or time.monotonic() - self.taken_at >= max_age:
+                self.checks = [_timed(name, probe) for name, probe in PROBES.items()]
+                self.taken_at = time.monotonic()
+            return self.checks
+
+
+_recent = _RecentResult()
+
+
 def run_checks() -> list[Check]:
-    return [_timed(name, probe) for name, probe in PROBES.items()]
+    return _recent.get(settings.HEALTHZ_CACHE_SECONDS)

@@ -365,8 +365,16 @@ COOKIE_CONSENT_BUFFER_URL = env("COOKIE_CONSENT_BUFFER_URL", default=REDIS_URL)
 # Web processes hand records to Redis in batches from a background thread (a hard
 # kill loses at most 0.2 s of them); off: one RPUSH per request.
 COOKIE_CONSENT_WRITE_BEHIND = env.bool("COOKIE_CONSENT_WRITE_BEHIND", default=True)
+# Consent endpoint: at most this many recorded choices per network (the /24 or /48) per
+# hour. Generous, as every first visit posts one and offices share a network; it
+# bounds the rows one network can add to the 12-month log.
+COOKIE_CONSENT_LIMIT_PER_HOUR = env.int("COOKIE_CONSENT_LIMIT_PER_HOUR", default=1000)
 # Contact form: at most this many submissions per network (the /24 or /48 of the address) per hour.
 CONTACT_FORM_LIMIT_PER_HOUR = env.int("CONTACT_FORM_LIMIT_PER_HOUR", default=5)
+
+# /healthz answers from one probe of the database, broker and storage for this
+# many seconds (per process), so hits on the public URL cannot hammer them.
+HEALTHZ_CACHE_SECONDS = env.int("HEALTHZ_CACHE_SECONDS", default=5)
 
 # --- Logging ----------------------------------------------------------------
 

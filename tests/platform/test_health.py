@@ -1,6 +1,14 @@
 import pytest
 
+from nextsupport import health
 from nextsupport.celery import app as celery_app
+
+
+@pytest.fixture(autouse=True)
+def probe_every_hit(settings):
+    """Each test here changes what is up or down, so none may see an earlier test's result."""
+    settings.HEALTHZ_CACHE_SECONDS = 0
+    health._recent.taken_at = float("-inf")
 
 
 @pytest.fixture
@@ -60,3 +68,17 @@ def test_healthz_goes_red_when_storage_fails(client, db, settings, tmp_path):
 
     assert response.status_code == 503
     assert response.json()["checks"]["storage"]["ok"] is False
+
+
+def test_a_flood_of_healthz_hits_costs_one_probe_per_interval(client, db, settings, monkeypatch):
+    settings.HEALTHZ_CACHE_SECONDS = 60
+    storage_probes = []
+    probe = health.PROBES["storage"]
+    monkeypatch.setitem(health.PROBES, "storage", lambda: storage_probes.append(probe()))
+
+    first = client.get("/healthz")
+    second = client.get("/healthz")
+
+    assert first.status_code == second.status_code == 200
+    assert first.json() == second.json()
+    assert len(storage_probes) == 1  # one write, read and delete in storage, not one per hit

@@ -1,9 +1,12 @@
 """The write-behind stage of the consent log: records leave the request without I/O,
 reach Redis from a background thread, and are never lost when Redis is down."""
 
+import threading
 import time
+import uuid
 
 import pytest
+from django.utils import timezone
 
 from cookies import buffer
 from cookies.models import ConsentRecord
@@ -51,3 +54,38 @@ def test_with_redis_down_waiting_choices_are_written_directly_when_flushed(clien
     buffer.flush()
     assert sorted(ConsentRecord.objects.values_list("categories", flat=True)) == [[], ["analytics"]]
     assert buffer._write_behind.items == []
+
+
+@pytest.mark.obligation("P18")
+def test_a_flush_that_finds_records_waiting_in_the_process_and_a_long_queue_completes(redis_buffer, monkeypatch):
+    # As at a web process's exit: records wait in the process, and moving them makes the queue long enough
+    # for an inline flush. That flush must not wait for the move that started it.
+    written = []
+    with monkeypatch.context() as patch:  # undone before the fixtures' teardown touches the stage
+        stage = buffer._WriteBehind()
+        patch.setattr(buffer, "_write_behind", stage)
+        patch.setattr(buffer, "FLUSH_AT", 2)
+        patch.setattr(buffer, "write", written.extend)  # the table's side is not what is tested here
+        stage.items = [buffer._encode(waiting_choice()) for _ in range(3)]
+
+        flusher = threading.Thread(target=buffer.flush, daemon=True)
+        flusher.start()
+        flusher.join(timeout=10)
+        finished, left = not flusher.is_alive(), buffer.waiting()
+
+    assert finished, "the flush deadlocked on the write-behind stage's own lock"
+    assert len(written) == len(set(written)) == 3
+    assert left == 0
+
+
+def waiting_choice() -> buffer.LoggedChoice:
+    return buffer.LoggedChoice(
+        id=uuid.uuid4(),
+        consent_id=uuid.uuid4(),
+        categories=["analytics"],
+        policy_version=1,
+        banner_version="0123456789ab",
+        gpc=False,
+        ip_hash="",
+        created_at=timezone.now(),
+    )

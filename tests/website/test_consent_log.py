@@ -6,15 +6,17 @@ import uuid
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from cookies import buffer, consent_cookie
 from cookies.models import ConsentRecord
-from cookies.selectors import banner_version
+from cookies.selectors import banner_version, published_cookie_policy_versions
 from cookies.tasks import flush_consent_buffer, purge_consent_records
 from nextsupport import privacy
-from nextsupport.models import AuditEvent
+from nextsupport import services as policy_services
+from nextsupport.models import AuditEvent, PolicyDocument
 from tests.conftest import login
 from tests.website.conftest import CONSENT_ENDPOINT as ENDPOINT
 from tests.website.conftest import consent_log, post
@@ -49,7 +51,8 @@ def test_a_choice_is_logged_with_exactly_the_proof_fields_and_a_consent_cookie(c
         "created_at",
     }
     cookie = response.cookies[consent_cookie.NAME]
-    assert cookie.value == f"1.{record.consent_id.hex}.analytics.1.{int(record.created_at.timestamp())}.0"
+    stamp = int(record.created_at.timestamp())
+    assert cookie.value.startswith(f"1.{record.consent_id.hex}.analytics.1.{stamp}.0.")  # then the server's seal
     assert (cookie["max-age"], cookie["samesite"], cookie["path"], cookie["httponly"]) == (365 * 24 * 3600, "Lax", "/", "")
 
 
@@ -73,6 +76,59 @@ def test_a_later_choice_keeps_the_visitors_consent_id(client, db, choice):
         (uuid.UUID(consent_id), ["analytics"]),
         (uuid.UUID(consent_id), []),
     ]
+
+
+@pytest.mark.obligation("P18")
+def test_a_consent_id_is_continued_only_by_the_visitor_whose_cookie_holds_it(client, db, choice):
+    visitor_id = post(client, choice).json()["consent_id"]
+    stranger, other_visitor, forger = Client(), Client(), Client()
+    post(other_visitor, choice)
+    forger.cookies[consent_cookie.NAME] = f"1.{uuid.UUID(visitor_id).hex}.analytics.1.1767225600.0"  # written by hand
+
+    attempts = [
+        post(someone, {**choice, "consent_id": visitor_id, "categories": []}) for someone in (stranger, other_visitor, forger)
+    ]
+
+    assert [response.status_code for response in attempts] == [201, 201, 201]
+    assert visitor_id not in {response.json()["consent_id"] for response in attempts}  # each got an id of its own
+    assert list(consent_log().filter(consent_id=visitor_id).values_list("categories", flat=True)) == [["analytics"]]
+    assert consent_log().count() == 5
+
+
+def test_a_flood_of_choices_from_one_network_is_held_back(client, db, choice, settings):
+    settings.COOKIE_CONSENT_LIMIT_PER_HOUR = 2
+
+    statuses = [post(client, choice, REMOTE_ADDR=f"203.0.113.{n}").status_code for n in range(1, 5)]
+    elsewhere = post(client, choice, REMOTE_ADDR="198.51.100.7")
+
+    assert statuses == [201, 201, 429, 429]
+    assert "Too many cookie choices" in post(client, choice, REMOTE_ADDR="203.0.113.9").json()["error"]
+    assert elsewhere.status_code == 201
+    assert consent_log().count() == 3
+
+
+def test_made_up_policy_versions_do_not_send_each_request_to_the_database(client, db, choice):
+    post(client, choice)  # the worker's first request loads the published versions
+
+    with CaptureQueriesContext(connection) as queries:
+        responses = [post(client, {**choice, "policy_version": version}) for version in (7, 8, 9)]
+
+    assert [response.status_code for response in responses] == [400, 400, 400]
+    assert queries.captured_queries == []
+
+
+def test_a_version_published_by_another_process_is_accepted_after_a_short_interval(client, db, choice):
+    post(client, choice)
+    current = PolicyDocument.objects.get(kind=PolicyDocument.Kind.COOKIES)
+    draft = policy_services.policy_document_draft_from(document=current)
+    # Published by another process: this one hears no signal.
+    PolicyDocument.objects.filter(pk=draft.pk).update(status=PolicyDocument.Status.PUBLISHED)
+
+    refused = post(client, {**choice, "policy_version": 2})
+    published_cookie_policy_versions.refreshed_at -= published_cookie_policy_versions.REFRESH_SECONDS
+    accepted = post(client, {**choice, "policy_version": 2})
+
+    assert (refused.status_code, accepted.status_code) == (400, 201)
 
 
 @pytest.mark.obligation("P18")
@@ -128,6 +184,32 @@ def test_a_flush_that_died_half_way_is_redone_without_duplicates(client, db, cho
     buffer.flush()
 
     assert sorted(ConsentRecord.objects.values_list("categories", flat=True)) == [[], ["analytics"]]
+    assert buffer.waiting() == 0
+
+
+@pytest.mark.obligation("P18")
+def test_a_flush_that_outlives_its_lock_loses_nothing_the_next_flusher_parked(client, db, choice, redis_buffer, monkeypatch):
+    post(client, {**choice, "categories": ["analytics"]})
+    post(client, {**choice, "categories": []})
+    queue, processing, lock = buffer._keys()
+    insert = buffer.write
+
+    def slow_insert(encoded):
+        # The database is slow: while this INSERT runs, the first flusher's lock expires,
+        # a second flusher takes the lock and parks a record that arrived meanwhile.
+        monkeypatch.setattr(buffer, "write", insert)
+        redis_buffer.set(lock, "second flusher")
+        post(client, {**choice, "categories": ["marketing"]})
+        redis_buffer.eval(buffer._TAKE, 2, queue, processing, buffer.BATCH)
+        insert(encoded)
+
+    monkeypatch.setattr(buffer, "write", slow_insert)
+    assert buffer.flush() == 2
+
+    assert redis_buffer.get(lock) == b"second flusher"  # the first flusher left the lock it no longer held
+    redis_buffer.delete(lock)  # the second flusher is done with it
+    assert buffer.flush() == 1
+    assert sorted(ConsentRecord.objects.values_list("categories", flat=True)) == [[], ["analytics"], ["marketing"]]
     assert buffer.waiting() == 0
 
 

@@ -2,14 +2,18 @@
 deleted when its retention ends; bots and floods get nowhere."""
 
 import datetime
+import smtplib
 
 import pytest
+from celery.exceptions import Retry
 from django.core import mail
+from django.core.mail.backends import locmem
 from django.db import connection
 from django.utils import timezone
 
+from compliance import services
 from compliance.models import Enquiry, EnquiryReply
-from compliance.tasks import purge_enquiries
+from compliance.tasks import purge_enquiries, send_enquiry_acknowledgement, send_enquiry_reply
 from nextsupport import privacy
 from nextsupport.models import AuditEvent
 from tests.conftest import login
@@ -70,6 +74,14 @@ def test_missing_fields_are_named_and_nothing_is_stored(client, db, django_captu
     assert "Enter an e-mail address like name@example.com." in html
     assert "Enter your message." in html
     assert 'aria-invalid="true"' in html
+    assert not Enquiry.objects.exists() and mail.outbox == []
+
+
+def test_a_subject_over_several_lines_is_refused_with_a_reason(client, db, django_capture_on_commit_callbacks):
+    response = submit(client, django_capture_on_commit_callbacks, subject="Pricing\r\nBcc: everyone@example.org")
+
+    assert response.status_code == 400
+    assert "Keep the subject on one line." in response.content.decode()
     assert not Enquiry.objects.exists() and mail.outbox == []
 
 
@@ -191,3 +203,91 @@ def test_resolving_and_reopening_are_audited(client, db, compliance_officer):
         "compliance.enquiry_resolved",
         "compliance.enquiry_reopened",
     ]
+
+
+@pytest.fixture
+def mail_server_errors(monkeypatch):
+    """Errors the mail server raises for the next sends, in order; after them it works again."""
+    errors = []
+    send_messages = locmem.EmailBackend.send_messages
+
+    def failing_first(backend, messages):
+        if errors:
+            raise errors.pop(0)
+        return send_messages(backend, messages)
+
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", failing_first)
+    return errors
+
+
+@pytest.fixture
+def enquiry(db):
+    return Enquiry.objects.create(name="Priya Shah", email="priya.shah@example.org", subject="Pricing", message="M")
+
+
+@pytest.mark.obligation("P09")
+def test_a_reply_the_mail_server_refused_is_shown_as_not_sent(client, enquiry, compliance_officer, mail_server_errors):
+    reply = EnquiryReply.objects.create(enquiry=enquiry, body="Our pricing", sent_by=compliance_officer)
+    mail_server_errors.append(smtplib.SMTPRecipientsRefused({"priya.shah@example.org": (550, b"No such user")}))
+
+    with pytest.raises(smtplib.SMTPRecipientsRefused):
+        send_enquiry_reply.delay(reply.pk)
+
+    reply.refresh_from_db()
+    assert (reply.sent_at, reply.send_error) == (None, "SMTPRecipientsRefused")
+    assert mail.outbox == []
+    login(client, compliance_officer)
+    page = client.get(f"/admin/compliance/enquiry/{enquiry.pk}/change/").content.decode()
+    assert "Not sent: SMTPRecipientsRefused" in page
+    assert "priya.shah@example.org" not in reply.send_error
+
+
+@pytest.mark.obligation("P09")
+def test_a_reply_is_sent_once_when_the_mail_server_was_briefly_unavailable(enquiry, compliance_officer, mail_server_errors):
+    reply = EnquiryReply.objects.create(enquiry=enquiry, body="Our pricing", sent_by=compliance_officer)
+    mail_server_errors.append(smtplib.SMTPServerDisconnected("Connection unexpectedly closed"))
+
+    with pytest.raises(Retry):
+        send_enquiry_reply.delay(reply.pk)  # the worker schedules another try
+    reply.refresh_from_db()
+    assert (reply.sent_at, reply.send_error) == (None, "SMTPServerDisconnected")
+
+    assert send_enquiry_reply.delay(reply.pk).get() is True  # the retry
+    assert send_enquiry_reply.delay(reply.pk).get() is False  # a redelivery: already sent
+    reply.refresh_from_db()
+    assert reply.sent_at is not None and reply.send_error == ""
+    assert len(mail.outbox) == 1
+
+
+def test_a_reply_another_worker_is_sending_is_not_sent_again(enquiry, compliance_officer):
+    reply = EnquiryReply.objects.create(enquiry=enquiry, body="Our pricing", sent_by=compliance_officer)
+    EnquiryReply.objects.filter(pk=reply.pk).update(sending_since=timezone.now())
+
+    assert send_enquiry_reply.delay(reply.pk).get() is False
+    assert mail.outbox == []
+
+
+def test_an_enquiry_stored_with_a_multi_line_subject_can_still_be_answered(enquiry, compliance_officer):
+    Enquiry.objects.filter(pk=enquiry.pk).update(subject="Pricing\r\nfor 2027")  # stored before the form refused it
+    reply = services.enquiry_reply(enquiry=Enquiry.objects.get(pk=enquiry.pk), body="Our pricing", sender=compliance_officer)
+
+    assert send_enquiry_reply.delay(reply.pk).get() is True
+    [sent] = mail.outbox
+    assert sent.subject == "Re: Pricing for 2027"
+
+
+@pytest.mark.obligation("P09")
+def test_an_acknowledgement_that_failed_is_not_recorded_as_sent(client, enquiry, compliance_officer, mail_server_errors):
+    mail_server_errors.append(smtplib.SMTPDataError(554, b"Message rejected"))
+
+    with pytest.raises(smtplib.SMTPDataError):
+        send_enquiry_acknowledgement.delay(enquiry.pk)
+
+    enquiry.refresh_from_db()
+    assert (enquiry.acknowledged_at, enquiry.acknowledgement_error) == (None, "SMTPDataError (SMTP 554)")
+    login(client, compliance_officer)
+    page = client.get(f"/admin/compliance/enquiry/{enquiry.pk}/change/").content.decode()
+    assert "Not sent: SMTPDataError (SMTP 554)" in page
+    assert send_enquiry_acknowledgement.delay(enquiry.pk).get() is True  # sent when asked again, once
+    assert send_enquiry_acknowledgement.delay(enquiry.pk).get() is False
+    assert len(mail.outbox) == 1

@@ -30,7 +30,8 @@
       return null;
     }
     var parts = decodeURIComponent(match[1]).replace(/^"|"$/g, "").split(".");
-    if (parts.length !== 6 || parts[0] !== "1") {
+    // A seventh part, the server's seal on the consent id, is only for the server.
+    if (parts.length < 6 || parts.length > 7 || parts[0] !== "1") {
       return null;
     }
     return {
