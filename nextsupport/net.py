@@ -1,8 +1,11 @@
 """Where a request came from."""
 
 import ipaddress
+from functools import lru_cache
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from .crypto import blind_index
 
@@ -22,6 +25,9 @@ def client_ip(request) -> str:
     return normalise_ip(remote)
 
 
+# Parsing an address costs more than the rest of a consent request's checks, and
+# the same addresses come back request after request: both answers are cached.
+@lru_cache(maxsize=8192)
 def normalise_ip(value: str) -> str:
     """One spelling per address ('' when it is not an address)."""
     try:
@@ -33,6 +39,7 @@ def normalise_ip(value: str) -> str:
     return address.compressed
 
 
+@lru_cache(maxsize=8192)
 def network_digest(value: str, *, purpose: str) -> str:
     """A keyed hash of the network an address belongs to (IPv4 /24, IPv6 /48), never the address.
 
@@ -51,3 +58,9 @@ def network_digest(value: str, *, purpose: str) -> str:
     else:
         network = f"{ipaddress.IPv6Address(int(address) >> 80 << 80)}/48"
     return blind_index(purpose, network).hex()[:32]
+
+
+@receiver(setting_changed)
+def _forget_digests(*, setting, **kwargs):
+    if setting == "BLIND_INDEX_KEY":
+        network_digest.cache_clear()
