@@ -1,5 +1,5 @@
-"""The rate limiter: counts under a key the caller chooses, and its batched form for
-endpoints too hot for a cache round trip per request."""
+"""The rate limiter: counts per network, under a key the caller chooses, and its batched
+form for endpoints too hot for a cache round trip per request."""
 
 import datetime
 
@@ -11,6 +11,19 @@ from django.test import RequestFactory
 from nextsupport import ratelimit
 
 NOON = datetime.datetime(2026, 3, 2, 12, 0, tzinfo=datetime.UTC)
+
+
+def test_the_rate_limit_counts_per_network_and_scope():
+    cache.clear()
+    request = RequestFactory().post("/", REMOTE_ADDR="192.0.2.1")
+    same_network = RequestFactory().post("/", REMOTE_ADDR="192.0.2.77")
+    other_network = RequestFactory().post("/", REMOTE_ADDR="198.51.100.2")
+
+    assert [ratelimit.allow("form", request, limit=2, window=60) for _ in range(2)] == [True, True]
+    assert not ratelimit.allow("form", same_network, limit=2, window=60)  # a rotating bot in one /24
+    assert ratelimit.allow("form", other_network, limit=2, window=60)
+    assert ratelimit.allow("another-form", request, limit=2, window=60)
+    cache.clear()
 
 
 def test_a_caller_chosen_key_is_counted_apart_from_networks_and_other_keys():
