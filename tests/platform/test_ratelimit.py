@@ -73,3 +73,16 @@ def test_a_batched_limit_sees_what_other_processes_counted_and_starts_afresh_eac
 
     assert answers == [True] * 4 + [False]  # up to batch - 1 over the limit per process, then held back
     assert next_hour is True
+
+
+def test_a_flood_from_ever_new_networks_keeps_the_per_process_tally_bounded(shared_count_updates, monkeypatch):
+    monkeypatch.setattr(ratelimit._Tally, "MAX_KEYS", 10)
+
+    with time_machine.travel(NOON, tick=False):
+        for n in range(50):
+            network = RequestFactory().post("/", REMOTE_ADDR=f"198.51.{n}.1")
+            # Exactly one batch from each: nothing stays pending, the network's total is remembered.
+            [ratelimit.allow("consent", network, limit=10, window=3600, batch=2) for _ in range(2)]
+
+    assert len(ratelimit._tally.known) <= 10
+    assert len(ratelimit._tally.pending) <= 10
