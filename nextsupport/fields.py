@@ -33,7 +33,7 @@ from django.db.models.lookups import Exact
 from django.db.models.query_utils import DeferredAttribute
 
 from . import crypto
-from .identifiers import normalise_email, normalise_phone
+from .identifiers import NORMALISERS, normalise_email, normalise_phone
 
 
 class EncryptedField(models.Field):
@@ -194,7 +194,8 @@ def _normalise_text(raw: str) -> str:
     return re.sub(r"\s+", " ", raw).strip().casefold()
 
 
-_INDEX_NORMALISERS = {"phone": normalise_phone, "email": normalise_email, "text": _normalise_text}
+# The identifiers' own normalisers (one spelling of a number or address everywhere), plus free text.
+_INDEX_NORMALISERS = {**NORMALISERS, "text": _normalise_text}
 
 
 def digest(purpose: str, raw: str) -> bytes:

@@ -30,13 +30,8 @@ def client_ip(request) -> str:
 @lru_cache(maxsize=8192)
 def normalise_ip(value: str) -> str:
     """One spelling per address ('' when it is not an address)."""
-    try:
-        address = ipaddress.ip_address(value)
-    except ValueError:
-        return ""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return address.compressed
+    address = _parse(value)
+    return "" if address is None else address.compressed
 
 
 @lru_cache(maxsize=8192)
@@ -46,18 +41,26 @@ def network_digest(value: str, *, purpose: str) -> str:
     Enough to tell requests from one network apart (consent proof, rate limits)
     without keeping an address that identifies a household. '' when not an address.
     """
-    try:
-        address = ipaddress.ip_address(value)
-    except ValueError:
+    address = _parse(value)
+    if address is None:
         return ""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
     # Mask the host bits arithmetically: this runs for every consent record.
     if address.version == 4:
         network = f"{ipaddress.IPv4Address(int(address) & 0xFFFF_FF00)}/24"
     else:
         network = f"{ipaddress.IPv6Address(int(address) >> 80 << 80)}/48"
     return blind_index(purpose, network).hex()[:32]
+
+
+def _parse(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address `value` spells, an IPv4-mapped IPv6 address as the IPv4 one it carries."""
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped
+    return address
 
 
 @receiver(setting_changed)

@@ -4,7 +4,9 @@ Data-subject requests (access, portability, erasure) and retention purges are
 driven entirely by these declarations, so a model that holds personal data but
 is not registered would silently escape both. `check_registry()` (also a Django
 system check, so `manage.py check` fails) refuses any model with an encrypted
-field that is not registered, and any registration that names a missing field.
+field or a stand-alone blind index (a number kept only as its digest) that is
+not registered, a stand-alone index that no data-subject request would search,
+and any registration that names a missing field.
 
     @privacy.register(
         category=privacy.Category.CONSUMER,
@@ -192,17 +194,26 @@ def check_registry(app_registry=None) -> list[str]:
     problems = []
     for model in (app_registry or apps).get_models():
         encrypted = {f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedField)}
+        # An index with no source is all that is kept of a person's number: still personal data.
+        stand_alone = {f.name for f in model._meta.concrete_fields if isinstance(f, BlindIndexField) and f.source is None}
         entry = _registry.get(model)
         if entry is None:
-            if encrypted:
+            if encrypted or stand_alone:
                 problems.append(
-                    f"{model._meta.label} holds personal data ({', '.join(sorted(encrypted))}) but is not in the personal-data registry."
+                    f"{model._meta.label} holds personal data ({', '.join(sorted(encrypted | stand_alone))}) "
+                    "but is not in the personal-data registry."
                 )
             continue
         undeclared = encrypted - set(entry.fields)
         if undeclared:
             problems.append(
                 f"{model._meta.label}: encrypted fields {', '.join(sorted(undeclared))} are not declared in its registration."
+            )
+        unsearched = stand_alone - set(entry.subject.values())
+        if unsearched:
+            problems.append(
+                f"{model._meta.label}: blind indexes {', '.join(sorted(unsearched))} are not in its subject, "
+                "so data-subject requests would not find those rows."
             )
         for path in [*entry.fields, *entry.subject.values(), *([entry.organisation] if entry.organisation else [])]:
             if not _path_exists(model, path):

@@ -59,7 +59,7 @@ def _add(key: str, count: int, window: int) -> int:
 class _Tally:
     """Per process: requests not yet added to the shared counters, and each counter's last known value."""
 
-    # An attacker rotating networks must not grow this without end; past it, the
+    # An attacker rotating networks must not grow these without end; past it, the
     # little that waits here is forgotten (at most batch - 1 requests per network).
     MAX_KEYS = 10_000
 
@@ -72,7 +72,7 @@ class _Tally:
     def count(self, prefix: str, current: int, key: str, *, batch: int, window: int) -> int:
         """This request counted: the network's total as far as this process knows."""
         with self.lock:
-            if self.windows.get(prefix) != current or len(self.pending) >= self.MAX_KEYS:
+            if self.windows.get(prefix) != current or self._full():
                 self._forget(prefix)
                 self.windows[prefix] = current
             pending = self.pending.get(key, 0) + 1
@@ -90,9 +90,14 @@ class _Tally:
         for table in (self.pending, self.known):
             for key in [k for k in table if k.startswith(prefix)]:
                 del table[key]
-        if len(self.pending) >= self.MAX_KEYS:
+        if self._full():
             self.pending.clear()
             self.known.clear()
+
+    def _full(self) -> bool:
+        # Both tables: a network that sends exactly `batch` requests leaves
+        # nothing pending but one entry in `known`.
+        return len(self.pending) >= self.MAX_KEYS or len(self.known) >= self.MAX_KEYS
 
 
 _tally = _Tally()

@@ -1,5 +1,5 @@
-"""The rate limiter: counts under a key the caller chooses, and its batched form for
-endpoints too hot for a cache round trip per request."""
+"""The rate limiter: counts per network, under a key the caller chooses, and its batched
+form for endpoints too hot for a cache round trip per request."""
 
 import datetime
 
@@ -11,6 +11,19 @@ from django.test import RequestFactory
 from nextsupport import ratelimit
 
 NOON = datetime.datetime(2026, 3, 2, 12, 0, tzinfo=datetime.UTC)
+
+
+def test_the_rate_limit_counts_per_network_and_scope():
+    cache.clear()
+    request = RequestFactory().post("/", REMOTE_ADDR="192.0.2.1")
+    same_network = RequestFactory().post("/", REMOTE_ADDR="192.0.2.77")
+    other_network = RequestFactory().post("/", REMOTE_ADDR="198.51.100.2")
+
+    assert [ratelimit.allow("form", request, limit=2, window=60) for _ in range(2)] == [True, True]
+    assert not ratelimit.allow("form", same_network, limit=2, window=60)  # a rotating bot in one /24
+    assert ratelimit.allow("form", other_network, limit=2, window=60)
+    assert ratelimit.allow("another-form", request, limit=2, window=60)
+    cache.clear()
 
 
 def test_a_caller_chosen_key_is_counted_apart_from_networks_and_other_keys():
@@ -60,3 +73,16 @@ def test_a_batched_limit_sees_what_other_processes_counted_and_starts_afresh_eac
 
     assert answers == [True] * 4 + [False]  # up to batch - 1 over the limit per process, then held back
     assert next_hour is True
+
+
+def test_a_flood_from_ever_new_networks_keeps_the_per_process_tally_bounded(shared_count_updates, monkeypatch):
+    monkeypatch.setattr(ratelimit._Tally, "MAX_KEYS", 10)
+
+    with time_machine.travel(NOON, tick=False):
+        for n in range(50):
+            network = RequestFactory().post("/", REMOTE_ADDR=f"198.51.{n}.1")
+            # Exactly one batch from each: nothing stays pending, the network's total is remembered.
+            [ratelimit.allow("consent", network, limit=10, window=3600, batch=2) for _ in range(2)]
+
+    assert len(ratelimit._tally.known) <= 10
+    assert len(ratelimit._tally.pending) <= 10

@@ -30,6 +30,41 @@ def test_a_model_with_an_encrypted_field_but_no_registration_is_caught():
     assert problems == ["testapp.Forgotten holds personal data (phone) but is not in the personal-data registry."]
 
 
+def test_a_number_kept_only_as_its_blind_index_is_personal_data_too():
+    with isolate_apps("tests.testapp") as isolated:
+
+        class ForgottenOptOut(models.Model):
+            phone_index = BlindIndexField(purpose="phone")
+
+            class Meta:
+                app_label = "testapp"
+
+        @privacy.register(
+            category=privacy.Category.SUPPRESSION,
+            controller=privacy.Controller.NEXTSUPPORT,
+            fields=(),
+            subject={},
+            retention=privacy.Retention(days=None, after=None, action=privacy.Action.RETAIN, basis="test"),
+            erasure=privacy.Action.RETAIN,
+        )
+        class UnsearchedOptOut(models.Model):
+            phone_index = BlindIndexField(purpose="phone")
+
+            class Meta:
+                app_label = "testapp"
+
+        try:
+            problems = privacy.check_registry(isolated)
+        finally:
+            privacy._registry.pop(UnsearchedOptOut)
+
+    assert problems == [
+        "testapp.ForgottenOptOut holds personal data (phone_index) but is not in the personal-data registry.",
+        "testapp.UnsearchedOptOut: blind indexes phone_index are not in its subject, "
+        "so data-subject requests would not find those rows.",
+    ]
+
+
 def test_a_registration_must_declare_every_encrypted_field_and_name_real_paths():
     with isolate_apps("tests.testapp") as isolated:
 

@@ -1,10 +1,12 @@
 """Production refuses to start without its secrets; secrets may come from files."""
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 from nextsupport.celery import app as celery_app
@@ -23,8 +25,8 @@ PRODUCTION_ENV = {
 }
 
 
-def load_production_settings(env):
-    code = "import django; from django.conf import settings; django.setup(); print(settings.SECRET_KEY[:6])"
+def load_production_settings(env, show="settings.SECRET_KEY[:6]"):
+    code = f"import django, json; from django.conf import settings; django.setup(); print({show})"
     clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and not k.endswith("_FILE")}
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -48,6 +50,17 @@ def test_production_refuses_to_start_without_each_secret():
         result = load_production_settings(env)
         assert result.returncode != 0, f"started without {missing}"
         assert missing in result.stderr
+
+
+@pytest.mark.obligation("P24")
+def test_production_is_served_over_https_only_with_secure_cookies():
+    names = ["SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS"]
+    result = load_production_settings(PRODUCTION_ENV, show=f"json.dumps({{n: getattr(settings, n) for n in {names}}})")
+
+    assert result.returncode == 0, result.stderr
+    production = json.loads(result.stdout)
+    assert production["SECURE_SSL_REDIRECT"] and production["SESSION_COOKIE_SECURE"] and production["CSRF_COOKIE_SECURE"]
+    assert production["SECURE_HSTS_SECONDS"] >= 365 * 24 * 60 * 60
 
 
 def test_a_secret_can_come_from_a_file(tmp_path):
