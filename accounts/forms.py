@@ -341,6 +341,9 @@ class APIKeyForm(StyledForm, forms.Form):
         day = self.cleaned_data.get("expires_on")
         if day is not None and day < timezone.localdate():
             raise forms.ValidationError("Choose today or a later day.")
+        if day == datetime.date.max:
+            # The key stops at the start of the next day, and 31 December 9999 has none: it was a 500.
+            raise forms.ValidationError("Choose an earlier day, or leave this empty for a key that lasts until revoked.")
         return day
 
     def expires_at(self) -> datetime.datetime | None:

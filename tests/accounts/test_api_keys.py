@@ -96,6 +96,24 @@ def test_a_revoked_key_is_refused_and_its_use_logged(owner_client, organisation)
     assert actions(since) == ["api_key.refused"]
 
 
+@pytest.mark.parametrize(
+    ("expires_on", "error"),
+    [
+        ("not-a-date", "Enter a valid date."),
+        ("2000-01-01", "Choose today or a later day."),
+        ("9999-12-31", "Choose an earlier day"),
+    ],
+)
+def test_a_bad_expiry_date_is_explained_next_to_its_field_and_creates_no_key(owner_client, organisation, expires_on, error):
+    response = owner_client.post(
+        f"/app/o/{organisation.pk}/account/api-keys/", {"name": "CRM sync", "scope": "read_only", "expires_on": expires_on}
+    )
+
+    assert response.status_code == 200
+    assert error in response.context["form"].errors["expires_on"][0]
+    assert not APIKey.objects.exists()
+
+
 def test_an_expired_key_is_refused(organisation):
     key = APIKeyFactory(organisation=organisation, expires_at=timezone.now() + datetime.timedelta(days=1))
 
