@@ -228,6 +228,22 @@ def test_an_admin_cannot_make_someone_an_owner(client, organisation):
     assert not Invitation.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("email", "error"),
+    [
+        ("", "This field is required."),
+        ("not-an-address", "Enter a valid email address."),
+        ("a" * 250 + "@acme.example", "at most 254 characters"),  # valid, but longer than any login address
+    ],
+)
+def test_a_bad_address_is_explained_next_to_its_field_and_nothing_is_sent(owner_client, organisation, email, error):
+    response = _invite(owner_client, organisation, email)
+
+    assert response.status_code == 400
+    assert error in response.context["invite_form"].errors["email"][0]
+    assert not Invitation.objects.exists() and not mail.outbox
+
+
 def test_an_owner_changes_a_role(owner_client, organisation, teammate):
     membership = Membership.objects.get(user=teammate)
     since = last_sequence()
