@@ -29,6 +29,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from nextsupport import documents
 from nextsupport.models import PolicyDocument
+from nextsupport.selectors import current_policy, published_policy
 
 from . import adapter, selectors, services
 from .access import organisation_view
@@ -237,20 +238,19 @@ def agreements(request):
     return render(request, "accounts/agreements.html", context)
 
 
-# Keep in step with accounts_tags._SLUGS.
+# /legal/<slug>/ of each agreement a client accepts (accounts_tags.legal_url links here from it too).
 LEGAL_SLUGS = {"terms-of-service": PolicyDocument.Kind.TERMS, "data-processing-agreement": PolicyDocument.Kind.DPA}
 
 
 def legal_document(request, kind):
     if kind not in LEGAL_SLUGS:
         raise Http404("No such document.")
-    published = PolicyDocument.objects.filter(kind=LEGAL_SLUGS[kind], status=PolicyDocument.Status.PUBLISHED)
     version = request.GET.get("version")
     if version is None:
-        document = published.filter(effective_date__lte=timezone.localdate()).order_by("-version").first()
+        document = current_policy(LEGAL_SLUGS[kind])
     elif version.isascii() and version.isdecimal():
         # Not isdigit(): "²" is a digit to Python but not a number int() reads.
-        document = published.filter(version=int(version)).first()
+        document = published_policy(LEGAL_SLUGS[kind], int(version))
     else:
         raise Http404("Versions are whole numbers, e.g. ?version=2.")
     if document is None:
