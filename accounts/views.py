@@ -266,14 +266,21 @@ def legal_document(request, kind):
 @organisation_view(before_agreements=True)
 def team(request):
     can_manage = request.membership.can(Capability.MANAGE_MEMBERS)
+    return _team_page(request, InvitationForm(by=request.membership) if can_manage else None)
+
+
+def _team_page(request, invite_form: InvitationForm | None, *, status: int = 200):
+    """The team page; `invite_form` is None for a viewer who may not manage the team."""
+    can_manage = invite_form is not None
+    members = _team_rows(request, can_manage)
     context = {
-        "members": _team_rows(request, can_manage),
+        "members": members,
         "can_manage": can_manage,
         "invitations": selectors.open_invitations(request.organisation) if can_manage else [],
-        "invite_form": InvitationForm(by=request.membership) if can_manage else None,
-        "owner_count": selectors.owner_count(request.organisation),
+        "invite_form": invite_form,
+        "owner_count": sum(member.role == Role.OWNER for member in members),  # every member is on the page
     }
-    return render(request, "accounts/team.html", context)
+    return render(request, "accounts/team.html", context, status=status)
 
 
 def _team_rows(request, can_manage: bool) -> list:
@@ -306,14 +313,7 @@ def team_invite(request):
             days = settings.TEAM_INVITATION_VALID_DAYS
             messages.success(request, f"Invitation sent to {form.cleaned_data['email']}. The link works for {days} days.")
             return redirect("accounts:team", org_id=request.organisation.pk)
-    context = {
-        "members": _team_rows(request, True),
-        "can_manage": True,
-        "invitations": selectors.open_invitations(request.organisation),
-        "invite_form": form,
-        "owner_count": selectors.owner_count(request.organisation),
-    }
-    return render(request, "accounts/team.html", context, status=400)
+    return _team_page(request, form, status=400)
 
 
 @require_POST

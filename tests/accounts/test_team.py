@@ -14,7 +14,7 @@ from accounts.models import Invitation, Membership, Role, User
 from nextsupport import privacy
 from tests.accounts.helpers import actions, last_sequence
 from tests.conftest import login
-from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.factories import InvitationFactory, MembershipFactory, OrganisationFactory, UserFactory
 
 
 def _invite(client, organisation, email, role=Role.VIEWER):
@@ -352,6 +352,19 @@ def test_a_new_user_with_the_invited_address_but_no_link_sees_the_invitation_on_
     page = person.get("/app/").content.decode()
 
     assert "Join Acme Energy Ltd as viewer" in page
+
+
+def test_the_team_page_costs_the_same_few_queries_for_a_large_team(owner_client, organisation, django_assert_max_num_queries):
+    for _ in range(10):
+        MembershipFactory(organisation=organisation)
+        InvitationFactory(organisation=organisation)
+    owner_client.get(f"/app/o/{organisation.pk}/account/team/")  # the first request after signing in does sign-in chores
+
+    # Session, sign-in record, user, device, membership; then the members and the invitations, once each.
+    with django_assert_max_num_queries(7):
+        response = owner_client.get(f"/app/o/{organisation.pk}/account/team/")
+
+    assert response.status_code == 200 and len(response.context["members"]) == 11
 
 
 def test_an_admin_is_not_offered_changes_to_an_owner(client, organisation, owner):
