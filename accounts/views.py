@@ -134,7 +134,7 @@ def dashboard(request):
         "review": selectors.latest_review(organisation),
         "team_size": organisation.memberships.count(),
         "open_invitations": selectors.open_invitations(organisation).count(),
-        "active_keys": organisation.api_keys.filter(revoked_at__isnull=True).count(),
+        "active_keys": selectors.active_api_keys(organisation).count(),
         "backup_codes": BackupCodeDevice.objects.filter(user=request.user).first(),
         "acceptances": selectors.acceptances_of(organisation)[:4],
     }

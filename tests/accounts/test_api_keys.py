@@ -124,6 +124,17 @@ def test_an_expired_key_is_refused(organisation):
     assert response.json() == {"detail": "This API key has expired."}
 
 
+def test_the_dashboard_counts_only_the_keys_that_still_work(owner_client, organisation):
+    APIKeyFactory(organisation=organisation)
+    APIKeyFactory(organisation=organisation, expires_at=timezone.now() + datetime.timedelta(days=1))
+    APIKeyFactory(organisation=organisation, expires_at=timezone.now() - datetime.timedelta(days=1))
+    APIKeyFactory(organisation=organisation, revoked_at=timezone.now())
+
+    response = owner_client.get(f"/app/o/{organisation.pk}/")
+
+    assert response.context["active_keys"] == 2
+
+
 def test_a_wrong_secret_with_a_real_prefix_is_refused(organisation):
     key = APIKeyFactory(organisation=organisation)
     forged = key.prefix + ".not-the-secret"
