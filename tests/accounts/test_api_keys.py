@@ -54,6 +54,7 @@ def test_keys_are_not_stored_in_plaintext(organisation, owner):
     assert key.hashed_key != raw and len(key.hashed_key) == 64
 
 
+@pytest.mark.obligation("P25")
 def test_viewers_and_managers_cannot_manage_keys(client, organisation, teammate):
     from tests.conftest import login
 

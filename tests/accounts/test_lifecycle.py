@@ -90,6 +90,7 @@ def test_a_rejection_needs_a_reason_which_is_recorded_and_sent(compliance_office
     assert "does not match Companies House" in owner.get(f"/app/o/{newcomer.pk}/").content.decode()
 
 
+@pytest.mark.obligation("P19")
 def test_approval_is_refused_without_the_dpa_on_record(compliance_officer, db):
     organisation = OrganisationFactory(new=True, lawful_basis_statement="Consent.")
 
@@ -97,6 +98,7 @@ def test_approval_is_refused_without_the_dpa_on_record(compliance_officer, db):
         approve(organisation, by=compliance_officer)
 
 
+@pytest.mark.obligation("P19", "P25")
 def test_client_users_cannot_reach_the_review(owner_client, newcomer):
     assert owner_client.get(f"/admin/accounts/organisation/{newcomer.pk}/review/", follow=True).status_code == 403
 
@@ -144,6 +146,7 @@ def test_the_team_page_and_closing_stay_reachable_while_terms_are_outstanding(ow
     assert owner_client.get(f"/app/o/{organisation.pk}/account/close/").status_code == 200
 
 
+@pytest.mark.obligation("P53")
 def test_each_accepted_version_stays_readable(client, terms_v2):
     assert "We now also answer inbound calls." in client.get("/legal/terms-of-service/").content.decode()
     assert "1. The service" in client.get("/legal/terms-of-service/?version=1").content.decode()

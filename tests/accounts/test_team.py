@@ -218,6 +218,7 @@ def test_a_withdrawn_invitation_stops_working(owner_client, organisation, django
     assert Client().get(link).status_code == 404
 
 
+@pytest.mark.obligation("P25")
 def test_an_admin_cannot_make_someone_an_owner(client, organisation):
     admin = MembershipFactory(organisation=organisation, role=Role.ADMIN).user
     login(client, admin)
