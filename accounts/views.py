@@ -612,15 +612,11 @@ def two_factor_verify(request):
             form.add_error("code", "Too many wrong codes in a row. Wait a minute before trying again.")
         elif services.second_factor_failed(request=request):
             logout(request)
-            messages.error(request, adapter.LOCKED_MESSAGE.format(minutes=_lock_minutes()))
+            messages.error(request, adapter.LOCKED_MESSAGE.format(minutes=settings.SIGN_IN_LOCKOUT_MINUTES))
             return redirect("account_login")
         else:
             form.add_error("code", "That code is not right. Enter the newest code from your app, or a backup code.")
     return render(request, "accounts/two_factor_verify.html", {"form": form, "next": done})
-
-
-def _lock_minutes() -> int:
-    return settings.SIGN_IN_LOCKOUT_MINUTES
 
 
 def _matching_device(user, code: str):
