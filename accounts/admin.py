@@ -32,6 +32,7 @@ from .models import (
     Organisation,
     OrganisationStatusChange,
     PolicyAcceptance,
+    Role,
     User,
 )
 
@@ -320,7 +321,7 @@ class OrganisationAdmin(admin.ModelAdmin):
             "title": f"Onboarding review: {organisation}",
             "organisation": organisation,
             "form": form,
-            "owners": selectors.team_of(organisation).filter(role="owner"),
+            "owners": selectors.team_of(organisation).filter(role=Role.OWNER),
             "acceptances": selectors.acceptances_of(organisation),
             "outstanding": selectors.outstanding_agreements(organisation),
             "reviews": organisation.onboarding_reviews.select_related("decided_by"),

@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from nextsupport.identifiers import normalise_email
 
 from . import selectors, services, validators
-from .models import APIKey, Invitation, Membership, Organisation, Role
+from .models import APIKey, Invitation, Membership, Organisation, Role, User
 
 # Set in the session by the invitation page, so that signing up joins that organisation.
 INVITATION_SESSION_KEY = "accounts_invitation"
@@ -303,7 +303,12 @@ def _role_choices(by: Membership):
 
 
 class InvitationForm(StyledForm, forms.Form):
-    email = forms.EmailField(label="E-mail address", widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    # No longer than a login address: an invitation nobody could sign up with is not worth sending.
+    email = forms.EmailField(
+        max_length=User._meta.get_field("email").max_length,
+        label="E-mail address",
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
     role = forms.ChoiceField(label="Role")
 
     def __init__(self, *args, by: Membership, **kwargs):
@@ -341,6 +346,9 @@ class APIKeyForm(StyledForm, forms.Form):
         day = self.cleaned_data.get("expires_on")
         if day is not None and day < timezone.localdate():
             raise forms.ValidationError("Choose today or a later day.")
+        if day == datetime.date.max:
+            # The key stops at the start of the next day, and 31 December 9999 has none: it was a 500.
+            raise forms.ValidationError("Choose an earlier day, or leave this empty for a key that lasts until revoked.")
         return day
 
     def expires_at(self) -> datetime.datetime | None:

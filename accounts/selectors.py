@@ -10,7 +10,7 @@ import hmac
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -182,6 +182,13 @@ def notification_recipients(organisation: Organisation, topic: str) -> list[str]
 
 def api_keys_of(organisation: Organisation) -> QuerySet[APIKey]:
     return organisation.api_keys.select_related("created_by", "revoked_by")
+
+
+def active_api_keys(organisation: Organisation) -> QuerySet[APIKey]:
+    """Keys that work now: not revoked and not expired (APIKey.state == "active", as a query)."""
+    return organisation.api_keys.filter(revoked_at__isnull=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    )
 
 
 def api_key_by_raw(raw_key: str) -> APIKey | None:

@@ -22,7 +22,7 @@ from nextsupport.identifiers import normalise_email
 from nextsupport.models import PolicyDocument
 from nextsupport.net import client_ip
 
-from . import events, selectors, signals, tasks
+from . import events, mail, selectors, signals, tasks
 from .models import (
     APIKey,
     BackupCodeDevice,
@@ -298,8 +298,6 @@ def membership_update_notifications(*, membership: Membership, service_updates: 
 
 def organisation_notify(*, organisation: Organisation, topic: str, subject: str, body: str) -> int:
     """Send a service update, statement or security notice to whoever should get it (P12)."""
-    from . import mail
-
     recipients = selectors.notification_recipients(organisation, topic)
     return mail.send(
         "organisation_notice", recipients, {"organisation": organisation, "subject": subject, "body": body, "topic": topic}

@@ -29,6 +29,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from nextsupport import documents
 from nextsupport.models import PolicyDocument
+from nextsupport.selectors import current_policy, published_policy
 
 from . import adapter, selectors, services
 from .access import organisation_view
@@ -133,7 +134,7 @@ def dashboard(request):
         "review": selectors.latest_review(organisation),
         "team_size": organisation.memberships.count(),
         "open_invitations": selectors.open_invitations(organisation).count(),
-        "active_keys": organisation.api_keys.filter(revoked_at__isnull=True).count(),
+        "active_keys": selectors.active_api_keys(organisation).count(),
         "backup_codes": BackupCodeDevice.objects.filter(user=request.user).first(),
         "acceptances": selectors.acceptances_of(organisation)[:4],
     }
@@ -237,20 +238,19 @@ def agreements(request):
     return render(request, "accounts/agreements.html", context)
 
 
-# Keep in step with accounts_tags._SLUGS.
+# /legal/<slug>/ of each agreement a client accepts (accounts_tags.legal_url links here from it too).
 LEGAL_SLUGS = {"terms-of-service": PolicyDocument.Kind.TERMS, "data-processing-agreement": PolicyDocument.Kind.DPA}
 
 
 def legal_document(request, kind):
     if kind not in LEGAL_SLUGS:
         raise Http404("No such document.")
-    published = PolicyDocument.objects.filter(kind=LEGAL_SLUGS[kind], status=PolicyDocument.Status.PUBLISHED)
     version = request.GET.get("version")
     if version is None:
-        document = published.filter(effective_date__lte=timezone.localdate()).order_by("-version").first()
+        document = current_policy(LEGAL_SLUGS[kind])
     elif version.isascii() and version.isdecimal():
         # Not isdigit(): "²" is a digit to Python but not a number int() reads.
-        document = published.filter(version=int(version)).first()
+        document = published_policy(LEGAL_SLUGS[kind], int(version))
     else:
         raise Http404("Versions are whole numbers, e.g. ?version=2.")
     if document is None:
@@ -266,14 +266,21 @@ def legal_document(request, kind):
 @organisation_view(before_agreements=True)
 def team(request):
     can_manage = request.membership.can(Capability.MANAGE_MEMBERS)
+    return _team_page(request, InvitationForm(by=request.membership) if can_manage else None)
+
+
+def _team_page(request, invite_form: InvitationForm | None, *, status: int = 200):
+    """The team page; `invite_form` is None for a viewer who may not manage the team."""
+    can_manage = invite_form is not None
+    members = _team_rows(request, can_manage)
     context = {
-        "members": _team_rows(request, can_manage),
+        "members": members,
         "can_manage": can_manage,
         "invitations": selectors.open_invitations(request.organisation) if can_manage else [],
-        "invite_form": InvitationForm(by=request.membership) if can_manage else None,
-        "owner_count": selectors.owner_count(request.organisation),
+        "invite_form": invite_form,
+        "owner_count": sum(member.role == Role.OWNER for member in members),  # every member is on the page
     }
-    return render(request, "accounts/team.html", context)
+    return render(request, "accounts/team.html", context, status=status)
 
 
 def _team_rows(request, can_manage: bool) -> list:
@@ -306,14 +313,7 @@ def team_invite(request):
             days = settings.TEAM_INVITATION_VALID_DAYS
             messages.success(request, f"Invitation sent to {form.cleaned_data['email']}. The link works for {days} days.")
             return redirect("accounts:team", org_id=request.organisation.pk)
-    context = {
-        "members": _team_rows(request, True),
-        "can_manage": True,
-        "invitations": selectors.open_invitations(request.organisation),
-        "invite_form": form,
-        "owner_count": selectors.owner_count(request.organisation),
-    }
-    return render(request, "accounts/team.html", context, status=400)
+    return _team_page(request, form, status=400)
 
 
 @require_POST
@@ -612,15 +612,11 @@ def two_factor_verify(request):
             form.add_error("code", "Too many wrong codes in a row. Wait a minute before trying again.")
         elif services.second_factor_failed(request=request):
             logout(request)
-            messages.error(request, adapter.LOCKED_MESSAGE.format(minutes=_lock_minutes()))
+            messages.error(request, adapter.LOCKED_MESSAGE.format(minutes=settings.SIGN_IN_LOCKOUT_MINUTES))
             return redirect("account_login")
         else:
             form.add_error("code", "That code is not right. Enter the newest code from your app, or a backup code.")
     return render(request, "accounts/two_factor_verify.html", {"form": form, "next": done})
-
-
-def _lock_minutes() -> int:
-    return settings.SIGN_IN_LOCKOUT_MINUTES
 
 
 def _matching_device(user, code: str):

@@ -3,10 +3,12 @@ from django.urls import reverse
 
 from nextsupport import documents
 
+from ..views import LEGAL_SLUGS
+
 register = template.Library()
 
-# /legal/<slug>/ for each agreement kind (the same table the view uses).
-_SLUGS = {"terms": "terms-of-service", "dpa": "data-processing-agreement"}
+# /legal/<slug>/ for each agreement kind: the view's own table, read the other way.
+_SLUGS = {kind: slug for slug, kind in LEGAL_SLUGS.items()}
 
 
 @register.filter

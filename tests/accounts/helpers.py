@@ -5,6 +5,8 @@ import time
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import services
+
 
 def current_code(device: TOTPDevice, offset_steps: int = 0) -> str:
     """The code an authenticator app shows now for `device` (as the browser test computes it)."""
@@ -28,3 +30,31 @@ def last_sequence() -> int:
     from nextsupport.models import AuditEvent
 
     return AuditEvent.objects.order_by("-sequence").values_list("sequence", flat=True).first() or 0
+
+
+def approve(organisation, *, by):
+    """Compliance approves the organisation with every check of the review ticked."""
+    return services.onboarding_decide(
+        organisation=organisation,
+        approve=True,
+        company_details_checked=True,
+        dpa_accepted=True,
+        lawful_basis_reviewed=True,
+        reason="",
+        by=by,
+        request=None,
+    )
+
+
+def request_changes(organisation, *, by, reason: str):
+    """Compliance sends the organisation back with `reason`, no check ticked."""
+    return services.onboarding_decide(
+        organisation=organisation,
+        approve=False,
+        company_details_checked=False,
+        dpa_accepted=False,
+        lawful_basis_reviewed=False,
+        reason=reason,
+        by=by,
+        request=None,
+    )

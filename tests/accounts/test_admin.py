@@ -76,6 +76,7 @@ def test_no_secret_is_shown_anywhere_in_the_admin(staff, organisation, owner):
     assert key.prefix in html
 
 
+@pytest.mark.obligation("P02", "P25")
 def test_staff_cannot_hand_out_staff_rights_or_edit_client_data(staff, owner, organisation):
     user_page = staff.get(f"/admin/accounts/user/{owner.pk}/change/").content.decode()
     org_page = staff.get(f"/admin/accounts/organisation/{organisation.pk}/change/").content.decode()
@@ -85,6 +86,7 @@ def test_staff_cannot_hand_out_staff_rights_or_edit_client_data(staff, owner, or
     assert staff.get("/admin/accounts/organisation/add/").status_code == 403
 
 
+@pytest.mark.obligation("P26")
 def test_staff_revoke_a_key_and_unlock_an_account_through_the_audited_services(staff, organisation, owner):
     key = APIKeyFactory(organisation=organisation)
     User.objects.filter(pk=owner.pk).update(locked_until="2099-01-01T00:00:00Z")
@@ -99,6 +101,7 @@ def test_staff_revoke_a_key_and_unlock_an_account_through_the_audited_services(s
     assert AuditEvent.objects.get(sequence__gt=since, action="auth.account_unlocked").reason == "staff"
 
 
+@pytest.mark.obligation("P25", "P26")
 def test_resetting_a_lost_second_factor_is_audited(staff, owner):
     device = TOTPDevice.objects.create(user=owner, name="Lost phone", confirmed=True)
     since = last_sequence()
@@ -109,6 +112,7 @@ def test_resetting_a_lost_second_factor_is_audited(staff, owner):
     assert actions(since) == ["auth.second_factor_reset_by_staff"]
 
 
+@pytest.mark.obligation("P53")
 def test_acceptance_records_cannot_be_changed_or_deleted(staff, organisation):
     acceptance = PolicyAcceptance.objects.filter(organisation=organisation).first()
 

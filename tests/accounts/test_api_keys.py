@@ -54,6 +54,7 @@ def test_keys_are_not_stored_in_plaintext(organisation, owner):
     assert key.hashed_key != raw and len(key.hashed_key) == 64
 
 
+@pytest.mark.obligation("P25")
 def test_viewers_and_managers_cannot_manage_keys(client, organisation, teammate):
     from tests.conftest import login
 
@@ -96,6 +97,24 @@ def test_a_revoked_key_is_refused_and_its_use_logged(owner_client, organisation)
     assert actions(since) == ["api_key.refused"]
 
 
+@pytest.mark.parametrize(
+    ("expires_on", "error"),
+    [
+        ("not-a-date", "Enter a valid date."),
+        ("2000-01-01", "Choose today or a later day."),
+        ("9999-12-31", "Choose an earlier day"),
+    ],
+)
+def test_a_bad_expiry_date_is_explained_next_to_its_field_and_creates_no_key(owner_client, organisation, expires_on, error):
+    response = owner_client.post(
+        f"/app/o/{organisation.pk}/account/api-keys/", {"name": "CRM sync", "scope": "read_only", "expires_on": expires_on}
+    )
+
+    assert response.status_code == 200
+    assert error in response.context["form"].errors["expires_on"][0]
+    assert not APIKey.objects.exists()
+
+
 def test_an_expired_key_is_refused(organisation):
     key = APIKeyFactory(organisation=organisation, expires_at=timezone.now() + datetime.timedelta(days=1))
 
@@ -104,6 +123,17 @@ def test_an_expired_key_is_refused(organisation):
 
     assert response.status_code == 401
     assert response.json() == {"detail": "This API key has expired."}
+
+
+def test_the_dashboard_counts_only_the_keys_that_still_work(owner_client, organisation):
+    APIKeyFactory(organisation=organisation)
+    APIKeyFactory(organisation=organisation, expires_at=timezone.now() + datetime.timedelta(days=1))
+    APIKeyFactory(organisation=organisation, expires_at=timezone.now() - datetime.timedelta(days=1))
+    APIKeyFactory(organisation=organisation, revoked_at=timezone.now())
+
+    response = owner_client.get(f"/app/o/{organisation.pk}/")
+
+    assert response.context["active_keys"] == 2
 
 
 def test_a_wrong_secret_with_a_real_prefix_is_refused(organisation):

@@ -8,10 +8,10 @@ import pytest
 from django.test import Client
 from factory.django import DjangoModelFactory
 
-from accounts import services
 from accounts.models import BackupCodeDevice, Organisation
 from tests import factories
 from tests.accounts import isolation
+from tests.accounts.helpers import approve
 from tests.conftest import login
 from tests.factories import APIKeyFactory, InvitationFactory
 
@@ -26,16 +26,7 @@ def victim(organisation, owner, teammate, other_organisation, outsider):
     key = APIKeyFactory(organisation=organisation)
     login(Client(), owner)  # a sign-in session and an authenticator
     BackupCodeDevice.objects.create(user=owner, name="Backup codes").replace_codes()
-    services.onboarding_decide(
-        organisation=organisation,
-        approve=True,
-        company_details_checked=True,
-        dpa_accepted=True,
-        lawful_basis_reviewed=True,
-        reason="",
-        by=factories.UserFactory(is_staff=True),
-        request=None,
-    )
+    approve(organisation, by=factories.UserFactory(is_staff=True))
     # Whatever other apps add: one row of each of their organisation-owned factories.
     for factory in _organisation_factories():
         factory(organisation=organisation)

@@ -22,7 +22,7 @@ from accounts.models import (
 from accounts.signals import organisation_closed
 from nextsupport import privacy
 from nextsupport.models import AuditEvent, PolicyDocument
-from tests.accounts.helpers import actions, last_sequence
+from tests.accounts.helpers import actions, approve, last_sequence, request_changes
 from tests.conftest import login
 from tests.factories import PASSWORD, APIKeyFactory, InvitationFactory, MembershipFactory, OrganisationFactory
 
@@ -90,22 +90,15 @@ def test_a_rejection_needs_a_reason_which_is_recorded_and_sent(compliance_office
     assert "does not match Companies House" in owner.get(f"/app/o/{newcomer.pk}/").content.decode()
 
 
+@pytest.mark.obligation("P19")
 def test_approval_is_refused_without_the_dpa_on_record(compliance_officer, db):
     organisation = OrganisationFactory(new=True, lawful_basis_statement="Consent.")
 
     with pytest.raises(services.ValidationError, match="Data Processing Agreement"):
-        services.onboarding_decide(
-            organisation=organisation,
-            approve=True,
-            company_details_checked=True,
-            dpa_accepted=True,
-            lawful_basis_reviewed=True,
-            reason="",
-            by=compliance_officer,
-            request=None,
-        )
+        approve(organisation, by=compliance_officer)
 
 
+@pytest.mark.obligation("P19", "P25")
 def test_client_users_cannot_reach_the_review(owner_client, newcomer):
     assert owner_client.get(f"/admin/accounts/organisation/{newcomer.pk}/review/", follow=True).status_code == 403
 
@@ -153,6 +146,7 @@ def test_the_team_page_and_closing_stay_reachable_while_terms_are_outstanding(ow
     assert owner_client.get(f"/app/o/{organisation.pk}/account/close/").status_code == 200
 
 
+@pytest.mark.obligation("P53")
 def test_each_accepted_version_stays_readable(client, terms_v2):
     assert "We now also answer inbound calls." in client.get("/legal/terms-of-service/").content.decode()
     assert "1. The service" in client.get("/legal/terms-of-service/?version=1").content.decode()
@@ -281,16 +275,7 @@ def test_a_closing_reason_is_kept_encrypted_with_the_account_and_erasable_not_in
 def test_a_rejection_reason_is_kept_encrypted_with_the_review_not_in_the_audit_trail(compliance_officer, newcomer):
     since = last_sequence()
 
-    review = services.onboarding_decide(
-        organisation=newcomer,
-        approve=False,
-        company_details_checked=False,
-        dpa_accepted=False,
-        lawful_basis_reviewed=False,
-        reason="Director Jane Doe is disqualified at Companies House.",
-        by=compliance_officer,
-        request=None,
-    )
+    review = request_changes(newcomer, by=compliance_officer, reason="Director Jane Doe is disqualified at Companies House.")
 
     event = AuditEvent.objects.get(sequence__gt=since, action="onboarding.rejected")
     assert "Jane Doe" not in event.reason + json.dumps(event.details)

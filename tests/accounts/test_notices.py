@@ -15,6 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
 from accounts.models import Membership, Notice, Role
+from tests.accounts.helpers import request_changes
 from tests.factories import OrganisationFactory
 
 
@@ -82,16 +83,7 @@ def test_a_redelivered_onboarding_decision_is_not_sent_twice(compliance_officer,
     newcomer = OrganisationFactory(new=True)
     Membership.objects.create(user=compliance_officer, organisation=newcomer, role=Role.OWNER)
     with django_capture_on_commit_callbacks() as callbacks:
-        services.onboarding_decide(
-            organisation=newcomer,
-            approve=False,
-            company_details_checked=False,
-            dpa_accepted=False,
-            lawful_basis_reviewed=False,
-            reason="Add your registered address.",
-            by=compliance_officer,
-            request=None,
-        )
+        request_changes(newcomer, by=compliance_officer, reason="Add your registered address.")
 
     assert _run_twice(callbacks) == (1, 0)
 

@@ -66,7 +66,7 @@ def test_terms_changed_while_signing_up_must_be_reread(db):
     assert not Organisation.objects.filter(legal_name="Shah Plumbing Ltd").exists()
 
 
-@pytest.mark.obligation("P02")
+@pytest.mark.obligation("P02", "P24", "P26")
 def test_an_owner_edits_the_organisation_profile_and_the_address_is_stored_encrypted(owner_client, organisation):
     since = last_sequence()
 
@@ -108,6 +108,7 @@ def test_changing_reviewed_company_details_sends_the_account_back_to_review(owne
     assert not selectors.organisation_may_launch_calls(organisation)
 
 
+@pytest.mark.obligation("P02", "P25")
 def test_viewers_see_the_profile_but_cannot_change_it(client, organisation, teammate):
     login(client, teammate)
 

@@ -53,6 +53,7 @@ def test_the_authenticator_code_completes_sign_in_and_is_audited(client, enrolle
     assert SignInSession.objects.get(user=owner).second_factor_at is not None
 
 
+@pytest.mark.obligation("P25")
 def test_a_backup_code_works_once(client, enrolled_owner, organisation):
     owner, _ = enrolled_owner
     codes = BackupCodeDevice.objects.create(user=owner, name="Backup codes").replace_codes()
@@ -113,6 +114,7 @@ def test_the_lock_lifts_after_its_time(client, enrolled_owner):
     assert "_auth_user_id" in client.session
 
 
+@pytest.mark.obligation("P15")
 def test_failures_for_unknown_addresses_are_logged_without_the_address(client, db):
     since = last_sequence()
 

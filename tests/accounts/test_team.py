@@ -14,7 +14,7 @@ from accounts.models import Invitation, Membership, Role, User
 from nextsupport import privacy
 from tests.accounts.helpers import actions, last_sequence
 from tests.conftest import login
-from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
+from tests.factories import InvitationFactory, MembershipFactory, OrganisationFactory, UserFactory
 
 
 def _invite(client, organisation, email, role=Role.VIEWER):
@@ -218,6 +218,7 @@ def test_a_withdrawn_invitation_stops_working(owner_client, organisation, django
     assert Client().get(link).status_code == 404
 
 
+@pytest.mark.obligation("P25")
 def test_an_admin_cannot_make_someone_an_owner(client, organisation):
     admin = MembershipFactory(organisation=organisation, role=Role.ADMIN).user
     login(client, admin)
@@ -226,6 +227,22 @@ def test_an_admin_cannot_make_someone_an_owner(client, organisation):
 
     assert response.status_code == 400
     assert not Invitation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("email", "error"),
+    [
+        ("", "This field is required."),
+        ("not-an-address", "Enter a valid email address."),
+        ("a" * 250 + "@acme.example", "at most 254 characters"),  # valid, but longer than any login address
+    ],
+)
+def test_a_bad_address_is_explained_next_to_its_field_and_nothing_is_sent(owner_client, organisation, email, error):
+    response = _invite(owner_client, organisation, email)
+
+    assert response.status_code == 400
+    assert error in response.context["invite_form"].errors["email"][0]
+    assert not Invitation.objects.exists() and not mail.outbox
 
 
 def test_an_owner_changes_a_role(owner_client, organisation, teammate):
@@ -336,6 +353,19 @@ def test_a_new_user_with_the_invited_address_but_no_link_sees_the_invitation_on_
     page = person.get("/app/").content.decode()
 
     assert "Join Acme Energy Ltd as viewer" in page
+
+
+def test_the_team_page_costs_the_same_few_queries_for_a_large_team(owner_client, organisation, django_assert_max_num_queries):
+    for _ in range(10):
+        MembershipFactory(organisation=organisation)
+        InvitationFactory(organisation=organisation)
+    owner_client.get(f"/app/o/{organisation.pk}/account/team/")  # the first request after signing in does sign-in chores
+
+    # Session, sign-in record, user, device, membership; then the members and the invitations, once each.
+    with django_assert_max_num_queries(7):
+        response = owner_client.get(f"/app/o/{organisation.pk}/account/team/")
+
+    assert response.status_code == 200 and len(response.context["members"]) == 11
 
 
 def test_an_admin_is_not_offered_changes_to_an_owner(client, organisation, owner):

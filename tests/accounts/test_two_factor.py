@@ -159,6 +159,7 @@ def test_confirming_an_authenticator_discards_the_secrets_shown_to_other_browser
     assert late["Location"].startswith(VERIFY)  # the owner's app now guards the account
 
 
+@pytest.mark.obligation("P25")
 def test_someone_enrolled_cannot_enrol_again_without_the_code(client, owner):
     TOTPDevice.objects.create(user=owner, name="Phone", confirmed=True)
     client.force_login(owner)
@@ -181,6 +182,7 @@ def test_adding_an_authenticator_needs_the_password_again(owner_client):
     assert page.status_code == 200 and "<svg" in page.content.decode()
 
 
+@pytest.mark.obligation("P25")
 def test_the_only_authenticator_cannot_be_removed(owner_client, owner):
     device = TOTPDevice.objects.get(user=owner)
     _reauthenticate(owner_client)
