@@ -341,14 +341,21 @@ class ConsumerOutput(serializers.ModelSerializer):
             "suppressed",
         ]
 
+    def _summary(self, obj) -> dict:
+        # Many consumers (a search) are summed up in one go by the view; one on its own here.
+        summaries = self.context.setdefault("summaries", {})
+        if obj.pk not in summaries:
+            summaries.update(selectors.consumer_summaries([obj]))
+        return summaries[obj.pk]
+
     def get_lists(self, obj) -> list[int]:
-        return list(selectors.lists_of(obj).values_list("pk", flat=True))
+        return self._summary(obj)["lists"]
 
     def get_consent(self, obj) -> dict[str, bool]:
-        return selectors.consent_status(obj)
+        return self._summary(obj)["consent"]
 
     def get_suppressed(self, obj) -> bool:
-        return selectors.is_suppressed(organisation=obj.organisation_id, phone_index=obj.phone_index)
+        return self._summary(obj)["suppressed"]
 
 
 class ConsumerDetailOutput(ConsumerOutput):
@@ -393,7 +400,8 @@ class ConsumerSearchApi(_Api):
                 organisation_id=request.organisation.pk,
                 details={"view": "consumer search", "rows": len(found)},
             )
-        return Response({"results": ConsumerOutput(found, many=True).data})
+        summaries = selectors.consumer_summaries(found)
+        return Response({"results": ConsumerOutput(found, many=True, context={"summaries": summaries}).data})
 
 
 class ConsumerApi(_Api):
