@@ -59,13 +59,14 @@ def _can(request, capability) -> bool:
     return request.membership.can(capability)
 
 
-def _apply_errors(form, exc: ValidationError, default_field=None) -> None:
-    """Put a service's ValidationError on the form: on its fields where they exist, otherwise on top."""
+def _apply_errors(form, exc: ValidationError, renamed: dict[str, str] | None = None) -> None:
+    """Put a service's ValidationError on the form: on its fields (some `renamed` on the form) where they exist, otherwise on top."""
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else default_field, errors)
+            field = (renamed or {}).get(field, field)
+            form.add_error(field if field in form.fields else None, errors)
     else:
-        form.add_error(default_field, exc.messages)
+        form.add_error(None, exc.messages)
 
 
 def upload_too_large(request) -> str | None:
@@ -262,7 +263,8 @@ def _mapping_step(request, job):
                 )
             return redirect("consumers:import", request.organisation.pk, job.pk)
         except ValidationError as exc:
-            _apply_mapping_errors(form, exc)
+            # The attestation's fields are prefixed on the mapping form.
+            _apply_errors(form, exc, renamed={"basis": "attest_basis", "wording": "attest_wording"})
     preview = services.import_job_preview(job)
     columns = [
         (
@@ -282,16 +284,6 @@ def _mapping_step(request, job):
         "section": "lists",
     }
     return render(request, "consumers/import_mapping.html", context)
-
-
-def _apply_mapping_errors(form, exc: ValidationError) -> None:
-    renamed = {"basis": "attest_basis", "wording": "attest_wording"}
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            field = renamed.get(field, field)
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @never_cache
