@@ -11,7 +11,6 @@ audit trail names the key.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -19,34 +18,49 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from accounts.access import OrganisationAPIView
 from accounts.models import Capability
 from nextsupport import audit
-from nextsupport.exports import csv_response
 
 from . import selectors, services
 from .csvfiles import ImportFileError
 from .models import ConsentRecord, Consumer, ContactList, ImportJob, LawfulBasisAttestation, SuppressionReason, SuppressionSource
 from .rows import suggest_mapping
-from .views import progress_figures, upload_too_large
+from .views import consumer_of, import_job_of, import_problems_response, list_of, progress_figures, upload_too_large
 
 
-def _drf(exc: DjangoValidationError, field: str = "non_field_errors") -> ValidationError:
+def _drf(exc: DjangoValidationError) -> ValidationError:
     """A service's ValidationError in DRF's shape: {"field": ["why"]}."""
     if hasattr(exc, "error_dict"):
         return ValidationError(exc.message_dict)
-    return ValidationError({field: exc.messages})
+    return ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
 
 
 class _Api(OrganisationAPIView):
-    """Reads need VIEW, writes MANAGE_CONTACTS (set `write_capability` to change that)."""
+    """Reads need VIEW, writes MANAGE_CONTACTS (set `write_capability` to change that).
+
+    A service's ValidationError becomes a 400 in DRF's shape here, once, rather
+    than in a try/except around every service call.
+    """
 
     write_capability = Capability.MANAGE_CONTACTS
 
     @property
     def capability(self):
         return Capability.VIEW if self.request.method in SAFE_METHODS else self.write_capability
+
+    def handle_exception(self, exc):
+        if isinstance(exc, DjangoValidationError):
+            exc = _drf(exc)
+        return super().handle_exception(exc)
+
+    def validated(self, serializer_class) -> dict:
+        """The request body checked by `serializer_class`; a 400 naming each bad field otherwise."""
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
 
 
 class PhoneInput(serializers.Serializer):
@@ -127,34 +141,19 @@ class ContactListsApi(_Api):
 
     @extend_schema(request=Input, responses={201: ContactListOutput})
     def post(self, request, org_id):
-        data = self._input(self.Input)
-        try:
-            contact_list = services.contact_list_create(organisation=request.organisation, created_by=request.actor, **data)
-        except DjangoValidationError as exc:
-            raise _drf(exc) from exc
+        data = self.validated(self.Input)
+        contact_list = services.contact_list_create(organisation=request.organisation, created_by=request.actor, **data)
         return Response(ContactListOutput(contact_list).data, status=status.HTTP_201_CREATED)
-
-    def _input(self, serializer_class):
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
-
-def _list_of(request, list_id) -> ContactList:
-    return get_object_or_404(ContactList, pk=list_id, organisation=request.organisation)
 
 
 class ContactListApi(_Api):
     @extend_schema(responses=ContactListOutput)
     def get(self, request, org_id, list_id):
-        return Response(ContactListOutput(_list_of(request, list_id)).data)
+        return Response(ContactListOutput(list_of(request, list_id)).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, org_id, list_id):
-        try:
-            services.contact_list_delete(contact_list=_list_of(request, list_id), by=request.actor, request=request)
-        except DjangoValidationError as exc:
-            raise _drf(exc) from exc
+        services.contact_list_delete(contact_list=list_of(request, list_id), by=request.actor, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -169,31 +168,22 @@ class AttestationApi(_Api):
     @extend_schema(request=Input, responses={201: ContactListOutput})
     def post(self, request, org_id, list_id):
         """P19: attest the lawful basis for a list. Only a signed-in person can: the record names who vouched for it."""
-        contact_list = _list_of(request, list_id)
+        contact_list = list_of(request, list_id)
         if request.actor is None:
             raise PermissionDenied(
                 "A lawful basis must be attested by a signed-in person (P19), not with an API key. "
                 "Attest it in the portal or with a signed-in session."
             )
-        serializer = self.Input(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            services.contact_list_attest(
-                contact_list=contact_list, by=request.actor, request=request, **serializer.validated_data
-            )
-        except DjangoValidationError as exc:
-            raise _drf(exc) from exc
+        data = self.validated(self.Input)
+        services.contact_list_attest(contact_list=contact_list, by=request.actor, request=request, **data)
         return Response(ContactListOutput(contact_list).data, status=status.HTTP_201_CREATED)
 
 
 class ScreeningApi(_Api):
     @extend_schema(request=None, responses=ContactListOutput)
     def post(self, request, org_id, list_id):
-        contact_list = _list_of(request, list_id)
-        try:
-            removed = services.contact_list_screen(contact_list=contact_list, by=request.actor, request=request)
-        except DjangoValidationError as exc:
-            raise _drf(exc) from exc
+        contact_list = list_of(request, list_id)
+        removed = services.contact_list_screen(contact_list=contact_list, by=request.actor, request=request)
         return Response({"removed": removed, "list": ContactListOutput(contact_list).data})
 
 
@@ -235,7 +225,7 @@ class ImportsApi(_Api):
     )
     def post(self, request, org_id, list_id):
         """Upload a CSV file into a list. The answer shows the columns, a suggested mapping and the first rows."""
-        contact_list = _list_of(request, list_id)
+        contact_list = list_of(request, list_id)
         if problem := upload_too_large(request):
             raise ValidationError({"file": [problem]})
         upload = request.FILES.get("file")
@@ -251,23 +241,16 @@ class ImportsApi(_Api):
         return Response(data, status=status.HTTP_201_CREATED)
 
 
-def _job_of(request, job_id) -> ImportJob:
-    return get_object_or_404(ImportJob.objects.select_related("contact_list"), pk=job_id, organisation=request.organisation)
-
-
 class ImportApi(_Api):
     @extend_schema(responses=ImportOutput)
     def get(self, request, org_id, job_id):
         """An import with its progress: rows read, accepted, rejected, suppressed, duplicates."""
-        return Response(ImportOutput(_job_of(request, job_id)).data)
+        return Response(ImportOutput(import_job_of(request, job_id)).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, org_id, job_id):
         """Discard an upload that has not been started."""
-        try:
-            services.import_job_discard(job=_job_of(request, job_id), by=request.actor, request=request)
-        except DjangoValidationError as exc:
-            raise _drf(exc) from exc
+        services.import_job_discard(job=import_job_of(request, job_id), by=request.actor, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -287,13 +270,9 @@ class ImportStartApi(_Api):
 
     @extend_schema(request=Input, responses={202: ImportOutput})
     def post(self, request, org_id, job_id):
-        job = _job_of(request, job_id)
-        serializer = self.Input(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            job = services.import_job_start(job=job, by=request.actor, request=request, **serializer.validated_data)
-        except DjangoValidationError as exc:
-            raise _drf(exc) from exc
+        job = import_job_of(request, job_id)
+        data = self.validated(self.Input)
+        job = services.import_job_start(job=job, by=request.actor, request=request, **data)
         return Response(ImportOutput(job).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -305,17 +284,7 @@ class ImportProblemsApi(_Api):
     @extend_schema(responses={(200, "text/csv"): str})
     def get(self, request, org_id, job_id):
         """The error report as CSV: row, column, value (only where it helps), problem."""
-        job = _job_of(request, job_id)
-        audit.record(
-            audit.PERSONAL_DATA_EXPORTED,
-            request=request,
-            target=job,
-            details={"export": "import error report", "rows": job.problems_listed},
-        )
-        rows = (
-            (p.row_number, p.column, p.value or "", p.reason) for p in job.problems.order_by("row_number", "id").iterator(2000)
-        )
-        return csv_response(f"import-{job.pk}-problems.csv", ["Row", "Column", "Value", "Problem"], rows)
+        return import_problems_response(request, import_job_of(request, job_id))
 
 
 # --- Consumers ----------------------------------------------------------------------
@@ -372,14 +341,21 @@ class ConsumerOutput(serializers.ModelSerializer):
             "suppressed",
         ]
 
+    def _summary(self, obj) -> dict:
+        # Many consumers (a search) are summed up in one go by the view; one on its own here.
+        summaries = self.context.setdefault("summaries", {})
+        if obj.pk not in summaries:
+            summaries.update(selectors.consumer_summaries([obj]))
+        return summaries[obj.pk]
+
     def get_lists(self, obj) -> list[int]:
-        return list(selectors.lists_of(obj).values_list("pk", flat=True))
+        return self._summary(obj)["lists"]
 
     def get_consent(self, obj) -> dict[str, bool]:
-        return selectors.consent_status(obj)
+        return self._summary(obj)["consent"]
 
     def get_suppressed(self, obj) -> bool:
-        return selectors.is_suppressed(organisation=obj.organisation_id, phone_index=obj.phone_index)
+        return self._summary(obj)["suppressed"]
 
 
 class ConsumerDetailOutput(ConsumerOutput):
@@ -411,12 +387,11 @@ class ConsumerSearchApi(_Api):
 
     @extend_schema(request=Input, responses=ConsumerOutput(many=True))
     def post(self, request, org_id):
-        serializer = self.Input(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = self.validated(self.Input)
         try:
-            found = list(selectors.consumer_search(organisation=request.organisation, **serializer.validated_data))
+            found = list(selectors.consumer_search(organisation=request.organisation, **data))
         except DjangoValidationError as exc:
-            field = "phone" if serializer.validated_data.get("phone") else "email"
+            field = "phone" if data.get("phone") else "email"
             raise ValidationError({field: exc.messages}) from exc
         if found:
             audit.record(
@@ -425,17 +400,14 @@ class ConsumerSearchApi(_Api):
                 organisation_id=request.organisation.pk,
                 details={"view": "consumer search", "rows": len(found)},
             )
-        return Response({"results": ConsumerOutput(found, many=True).data})
-
-
-def _consumer_of(request, consumer_id) -> Consumer:
-    return get_object_or_404(Consumer, pk=consumer_id, organisation=request.organisation)
+        summaries = selectors.consumer_summaries(found)
+        return Response({"results": ConsumerOutput(found, many=True, context={"summaries": summaries}).data})
 
 
 class ConsumerApi(_Api):
     @extend_schema(responses=ConsumerDetailOutput)
     def get(self, request, org_id, consumer_id):
-        consumer = _consumer_of(request, consumer_id)
+        consumer = consumer_of(request, consumer_id)
         audit.record(audit.PERSONAL_DATA_REVEALED, request=request, target=consumer, details={"view": "consumer record"})
         return Response(ConsumerDetailOutput(consumer).data)
 
@@ -450,16 +422,15 @@ class RestrictionApi(_Api):
     @extend_schema(request=Input, responses=ConsumerDetailOutput)
     def post(self, request, org_id, consumer_id):
         """P38: restrict processing (kept, never called)."""
-        consumer = _consumer_of(request, consumer_id)  # 404 before the input is even read
-        serializer = self.Input(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        consumer = services.consumer_restrict(consumer=consumer, by=request.actor, request=request, **serializer.validated_data)
+        consumer = consumer_of(request, consumer_id)  # 404 before the input is even read
+        data = self.validated(self.Input)
+        consumer = services.consumer_restrict(consumer=consumer, by=request.actor, request=request, **data)
         return Response(ConsumerDetailOutput(consumer).data)
 
     @extend_schema(responses=ConsumerDetailOutput)
     def delete(self, request, org_id, consumer_id):
         """Lift the restriction."""
-        consumer = services.consumer_unrestrict(consumer=_consumer_of(request, consumer_id), by=request.actor, request=request)
+        consumer = services.consumer_unrestrict(consumer=consumer_of(request, consumer_id), by=request.actor, request=request)
         return Response(ConsumerDetailOutput(consumer).data)
 
 
@@ -474,15 +445,14 @@ class ObjectionApi(_Api):
     @extend_schema(request=Input, responses=ConsumerDetailOutput)
     def post(self, request, org_id, consumer_id):
         """P40: record an opt-out or objection; the number is suppressed and every consent withdrawn at once."""
-        consumer = _consumer_of(request, consumer_id)  # 404 before the input is even read
-        serializer = self.Input(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        consumer = consumer_of(request, consumer_id)  # 404 before the input is even read
+        data = self.validated(self.Input)
         consumer = services.consumer_record_objection(
             consumer=consumer,
             source=SuppressionSource.CLIENT_REQUEST,
             by=request.actor,
             request=request,
-            **serializer.validated_data,
+            **data,
         )
         return Response(ConsumerDetailOutput(consumer).data)
 
@@ -502,18 +472,14 @@ class ConsentsApi(_Api):
     @extend_schema(request=Input, responses={201: ConsentOutput})
     def post(self, request, org_id, consumer_id):
         """P18: record a consent in the ledger."""
-        consumer = _consumer_of(request, consumer_id)  # 404 before the input is even read
-        serializer = self.Input(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            entry = services.consent_record(
-                consumer=consumer,
-                recorded_by=request.actor,
-                request=request,
-                **serializer.validated_data,
-            )
-        except DjangoValidationError as exc:
-            raise _drf(exc) from exc
+        consumer = consumer_of(request, consumer_id)  # 404 before the input is even read
+        data = self.validated(self.Input)
+        entry = services.consent_record(
+            consumer=consumer,
+            recorded_by=request.actor,
+            request=request,
+            **data,
+        )
         return Response(ConsentOutput(entry).data, status=status.HTTP_201_CREATED)
 
 
@@ -530,18 +496,14 @@ class WithdrawalsApi(_Api):
     @extend_schema(request=Input, responses={201: ConsentOutput})
     def post(self, request, org_id, consumer_id):
         """P41: record a withdrawal of consent; effective at once."""
-        consumer = _consumer_of(request, consumer_id)  # 404 before the input is even read
-        serializer = self.Input(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        try:
-            entry = services.consent_withdraw(
-                consumer=consumer,
-                recorded_by=request.actor,
-                request=request,
-                **serializer.validated_data,
-            )
-        except DjangoValidationError as exc:
-            raise _drf(exc) from exc
+        consumer = consumer_of(request, consumer_id)  # 404 before the input is even read
+        data = self.validated(self.Input)
+        entry = services.consent_withdraw(
+            consumer=consumer,
+            recorded_by=request.actor,
+            request=request,
+            **data,
+        )
         return Response(ConsentOutput(entry).data, status=status.HTTP_201_CREATED)
 
 
@@ -549,7 +511,7 @@ class UnderSixteenApi(_Api):
     @extend_schema(request=None, responses={204: None})
     def post(self, request, org_id, consumer_id):
         """P48: the person is under 16: delete the record at once (the number stays blocked)."""
-        services.consumer_delete_under_16(consumer=_consumer_of(request, consumer_id), by=request.actor, request=request)
+        services.consumer_delete_under_16(consumer=consumer_of(request, consumer_id), by=request.actor, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -569,12 +531,11 @@ class SuppressionsApi(_Api):
     @extend_schema(request=Input, responses={201: None})
     def post(self, request, org_id):
         """Add a number to the organisation's do-not-call list. Only its blind index is kept."""
-        serializer = self.Input(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = self.validated(self.Input)
         entry = services.suppression_add(
-            phone=serializer.validated_data["phone"],
+            phone=data["phone"],
             organisation=request.organisation,
-            reason=serializer.validated_data["reason"],
+            reason=data["reason"],
             source=SuppressionSource.CLIENT_REQUEST,
             created_by=request.actor,
             request=request,
@@ -590,8 +551,5 @@ class SuppressionCheckApi(_Api):
     @extend_schema(request=PhoneInput, responses={200: {"type": "object", "properties": {"suppressed": {"type": "boolean"}}}})
     def post(self, request, org_id):
         """Is this number on the do-not-call list for this organisation (its own list or NextSupport's)?"""
-        serializer = PhoneInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        return Response(
-            {"suppressed": selectors.is_suppressed(organisation=request.organisation, phone=serializer.validated_data["phone"])}
-        )
+        data = self.validated(PhoneInput)
+        return Response({"suppressed": selectors.is_suppressed(organisation=request.organisation, phone=data["phone"])})

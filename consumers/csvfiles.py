@@ -64,12 +64,13 @@ def inspect(stream, *, size: int, max_bytes: int) -> FileShape:
     stream.seek(0)
     sample = stream.read(SAMPLE_BYTES)
     stream.seek(0)
-    encoding = detect_encoding(sample)
-    text = _decode_sample(sample, encoding, complete=size <= SAMPLE_BYTES)
+    complete = size <= SAMPLE_BYTES
+    encoding = detect_encoding(sample, complete=complete)
+    text = _decode_sample(sample, encoding, complete=complete)
     if not text.strip():
         raise ImportFileError("The file holds no text. Export your contacts again and upload the CSV file.", code="empty")
     delimiter = detect_delimiter(text)
-    records = _sample_records(text, delimiter, complete=size <= SAMPLE_BYTES)
+    records = _sample_records(text, delimiter, complete=complete)
     header, data = records[0], [r for r in records[1:] if any(cell.strip() for cell in r)]
     columns = _check_header(header)
     if not data:
@@ -80,7 +81,8 @@ def inspect(stream, *, size: int, max_bytes: int) -> FileShape:
     return FileShape(encoding, delimiter, columns, [_fit(r, len(columns)) for r in data[:PREVIEW_ROWS]])
 
 
-def detect_encoding(sample: bytes) -> str:
+def detect_encoding(sample: bytes, *, complete: bool = False) -> str:
+    """The encoding of a file that starts with `sample` (the whole file when `complete`)."""
     for signature, what in _SIGNATURES:
         if sample.startswith(signature):
             raise ImportFileError(f"This is {what}, not a CSV file. {_SAVE_AS_CSV}", code="not_csv")
@@ -91,8 +93,9 @@ def detect_encoding(sample: bytes) -> str:
     if b"\x00" in sample:
         raise ImportFileError(f"This is not a text file (it contains binary data). {_SAVE_AS_CSV}", code="not_csv")
     try:
-        # Incremental, so a character cut in half at the end of the sample is not an error.
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+        # Incremental, so a character cut in half at the end of a partial sample is not an error.
+        # At the end of the whole file it is: a Windows-1252 file ending in "é" (0xE9) is not UTF-8.
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=complete)
         return "utf-8"
     except UnicodeDecodeError:
         pass
@@ -110,7 +113,9 @@ def _decode_sample(sample: bytes, encoding: str, *, complete: bool) -> str:
     try:
         text = decoder.decode(sample, final=complete)
     except UnicodeDecodeError:
-        raise ImportFileError(f"We cannot read the text in this file as {encoding}. {_SAVE_AS_CSV}", code="encoding") from None
+        raise ImportFileError(
+            f"We cannot read the text in this file as {encoding_label(encoding)}. {_SAVE_AS_CSV}", code="encoding"
+        ) from None
     if any(ch < " " and ch not in "\t\r\n" for ch in text):
         raise ImportFileError(f"This is not a text file (it contains control characters). {_SAVE_AS_CSV}", code="not_csv")
     return text

@@ -192,8 +192,7 @@ class Chunk:
         counts = Counter(rows_read=len(batch))
         problems: list[Rejection] = []
         rows, minors = self._clean(batch, counts, problems)
-        rows = self._drop_children(rows, set(minors), counts, problems)
-        rows = self._screen(rows, counts, problems)
+        rows = self._screen(rows, set(minors), counts, problems)
         with transaction.atomic():
             if minors:
                 from .services import consumers_delete_under_16  # services imports this module
@@ -223,58 +222,34 @@ class Chunk:
                 rows.append(result)
         return rows, minors
 
-    def _drop_children(self, rows: list[CleanRow], minors: set[bytes], counts: Counter, problems: list) -> list[CleanRow]:
-        """P48: a row without a date of birth must not bring in a number that another row shows is a child's.
-
-        Later chunks and files find the number on the do-not-call list; within
-        this chunk the suppression is not written yet, so it is checked here.
-        """
-        if not minors:
-            return rows
-        kept = []
-        for row in rows:
-            if row.phone_index in minors:
-                counts["suppressed"] += 1
-                problems.append(
-                    Rejection(
-                        row.row_number,
-                        self.phone_column,
-                        None,
-                        "Under 16 (P48): another row of this file shows this number is a child's. Not imported.",
-                    )
-                )
-            else:
-                kept.append(row)
-        return kept
-
-    def _screen(self, rows: list[CleanRow], counts: Counter, problems: list) -> list[CleanRow]:
+    def _screen(self, rows: list[CleanRow], minors: set[bytes], counts: Counter, problems: list) -> list[CleanRow]:
+        """Drop the rows whose number may not be imported, each with its reason (the first rule that applies)."""
         indexes = [row.phone_index for row in rows]
-        suppressed = suppressed_among(indexes, organisation=self.organisation)
-        registered = registered_among(indexes) if self.marketing else set()
+        rules = [
+            # P48: a row without a date of birth must not bring in a number that
+            # another row of this chunk shows is a child's. (Later chunks and
+            # files find it on the do-not-call list, not written yet for this one.)
+            (minors, "suppressed", "Under 16 (P48): another row of this file shows this number is a child's. Not imported."),
+            (
+                suppressed_among(indexes, organisation=self.organisation),
+                "suppressed",
+                "On the do-not-call list: this person asked not to be called. Not imported.",
+            ),
+            (
+                registered_among(indexes) if self.marketing else set(),
+                "screened_out",
+                "Registered with the TPS or CTPS: not imported into a marketing list.",
+            ),
+        ]
         kept = []
         for row in rows:
-            if row.phone_index in suppressed:
-                counts["suppressed"] += 1
-                problems.append(
-                    Rejection(
-                        row.row_number,
-                        self.phone_column,
-                        None,
-                        "On the do-not-call list: this person asked not to be called. Not imported.",
-                    )
-                )
-            elif row.phone_index in registered:
-                counts["screened_out"] += 1
-                problems.append(
-                    Rejection(
-                        row.row_number,
-                        self.phone_column,
-                        None,
-                        "Registered with the TPS or CTPS: not imported into a marketing list.",
-                    )
-                )
-            else:
+            rule = next((rule for rule in rules if row.phone_index in rule[0]), None)
+            if rule is None:
                 kept.append(row)
+                continue
+            _, counter, reason = rule
+            counts[counter] += 1
+            problems.append(Rejection(row.row_number, self.phone_column, None, reason))
         return kept
 
     def _duplicate(self, row_number: int, first: int | None) -> Rejection:

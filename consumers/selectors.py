@@ -145,15 +145,24 @@ def _ledger_of(consumer: Consumer) -> QuerySet[ConsentRecord]:
 
 def has_valid_consent(*, consumer: Consumer, purpose: str, at: datetime.datetime | None = None) -> bool:
     """P18/P41: the latest ledger entry for this client, number and purpose is a consent, not a withdrawal."""
-    at = at or timezone.now()
-    latest = (
-        _ledger_of(consumer)
-        .filter(purpose=purpose, occurred_at__lte=at)
-        .order_by("-occurred_at", "-id")
-        .values_list("action", flat=True)
-        .first()
+    latest = _latest_consent_actions(consumer.organisation_id, [consumer.phone_index], purposes=[purpose], at=at)
+    return latest.get((consumer.phone_index, purpose)) == ConsentRecord.Action.GIVEN
+
+
+def _latest_consent_actions(
+    organisation_id: int, phone_indexes: list[bytes], *, purposes=None, at: datetime.datetime | None = None
+) -> dict[tuple[bytes, str], str]:
+    """The action of the latest ledger entry up to `at` for each (number, purpose) that has one, in one query.
+
+    "Latest" is by `occurred_at`, then by id: the P18/P41 rule, for one number or a page of them.
+    """
+    entries = ConsentRecord.objects.filter(
+        organisation_id=organisation_id, phone_index__in=phone_indexes, occurred_at__lte=at or timezone.now()
     )
-    return latest == ConsentRecord.Action.GIVEN
+    if purposes is not None:
+        entries = entries.filter(purpose__in=purposes)
+    latest = entries.order_by("phone_index", "purpose", "-occurred_at", "-id").distinct("phone_index", "purpose")
+    return {(index, purpose): action for index, purpose, action in latest.values_list("phone_index", "purpose", "action")}
 
 
 def processing_stopped(consumer: Consumer) -> str | None:
@@ -252,7 +261,35 @@ def consent_history(consumer: Consumer) -> QuerySet[ConsentRecord]:
 
 
 def consent_status(consumer: Consumer) -> dict[str, bool]:
-    return {purpose: has_valid_consent(consumer=consumer, purpose=purpose) for purpose in ConsentRecord.Purpose.values}
+    latest = _latest_consent_actions(consumer.organisation_id, [consumer.phone_index])
+    return _consent_status_from(latest, consumer.phone_index)
+
+
+def _consent_status_from(latest: dict[tuple[bytes, str], str], phone_index: bytes) -> dict[str, bool]:
+    return {purpose: latest.get((phone_index, purpose)) == ConsentRecord.Action.GIVEN for purpose in ConsentRecord.Purpose.values}
+
+
+def consumer_summaries(consumers: list[Consumer]) -> dict[int, dict]:
+    """For each consumer of one organisation: the ids of its lists (by name), its consent status
+    per purpose and whether its number is on the do-not-call list. Three queries however many."""
+    if not consumers:
+        return {}
+    (organisation_id,) = {c.organisation_id for c in consumers}
+    indexes = [c.phone_index for c in consumers]
+    lists: dict[int, list[int]] = {c.pk: [] for c in consumers}
+    memberships = ListMembership.objects.filter(consumer__in=consumers).order_by("contact_list__name")
+    for consumer_id, list_id in memberships.values_list("consumer_id", "contact_list_id"):
+        lists[consumer_id].append(list_id)
+    latest = _latest_consent_actions(organisation_id, indexes)
+    suppressed = suppressed_among(indexes, organisation=organisation_id)
+    return {
+        c.pk: {
+            "lists": lists[c.pk],
+            "consent": _consent_status_from(latest, c.phone_index),
+            "suppressed": c.phone_index in suppressed,
+        }
+        for c in consumers
+    }
 
 
 def lists_of(consumer: Consumer) -> QuerySet[ContactList]:

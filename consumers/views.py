@@ -42,15 +42,16 @@ from .rows import is_special_category, suggest_mapping
 MEMBERS_PER_PAGE = 50
 
 
-def _list(request, list_id) -> ContactList:
+# The portal and the API (consumers.api) find rows only through these: P04.
+def list_of(request, list_id) -> ContactList:
     return get_object_or_404(ContactList, pk=list_id, organisation=request.organisation)
 
 
-def _job(request, job_id) -> ImportJob:
+def import_job_of(request, job_id) -> ImportJob:
     return get_object_or_404(ImportJob.objects.select_related("contact_list"), pk=job_id, organisation=request.organisation)
 
 
-def _consumer(request, consumer_id) -> Consumer:
+def consumer_of(request, consumer_id) -> Consumer:
     return get_object_or_404(Consumer, pk=consumer_id, organisation=request.organisation)
 
 
@@ -58,13 +59,14 @@ def _can(request, capability) -> bool:
     return request.membership.can(capability)
 
 
-def _apply_errors(form, exc: ValidationError, default_field=None) -> None:
-    """Put a service's ValidationError on the form: on its fields where they exist, otherwise on top."""
+def _apply_errors(form, exc: ValidationError, renamed: dict[str, str] | None = None) -> None:
+    """Put a service's ValidationError on the form: on its fields (some `renamed` on the form) where they exist, otherwise on top."""
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else default_field, errors)
+            field = (renamed or {}).get(field, field)
+            form.add_error(field if field in form.fields else None, errors)
     else:
-        form.add_error(default_field, exc.messages)
+        form.add_error(None, exc.messages)
 
 
 def upload_too_large(request) -> str | None:
@@ -128,7 +130,7 @@ def _create_list_and_upload(request, form) -> ImportJob | None:
 
 @organisation_view(capability=Capability.VIEW)
 def list_detail(request, list_id):
-    contact_list = _list(request, list_id)
+    contact_list = list_of(request, list_id)
     page = Paginator(selectors.list_members(contact_list), MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
     if page.object_list:
         # Showing a page of people is a bulk read of personal data (P15, P26).
@@ -153,7 +155,7 @@ def list_detail(request, list_id):
 
 @organisation_view(capability=Capability.MANAGE_CONTACTS)
 def list_upload(request, list_id):
-    contact_list = _list(request, list_id)
+    contact_list = list_of(request, list_id)
     form, too_large = FileUploadForm(), None
     if request.method == "POST":
         too_large = upload_too_large(request)
@@ -173,7 +175,7 @@ def list_upload(request, list_id):
 
 @organisation_view(capability=Capability.MANAGE_CONTACTS)
 def list_attest(request, list_id):
-    contact_list = _list(request, list_id)
+    contact_list = list_of(request, list_id)
     form = AttestationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -194,7 +196,7 @@ def list_attest(request, list_id):
 @require_POST
 @organisation_view(capability=Capability.MANAGE_CONTACTS)
 def list_screen(request, list_id):
-    contact_list = _list(request, list_id)
+    contact_list = list_of(request, list_id)
     try:
         removed = services.contact_list_screen(contact_list=contact_list, by=request.user, request=request)
         messages.success(request, f"Screened against the TPS and CTPS: {removed:,} registered numbers were taken off the list.")
@@ -205,7 +207,7 @@ def list_screen(request, list_id):
 
 @organisation_view(capability=Capability.MANAGE_CONTACTS)
 def list_delete(request, list_id):
-    contact_list = _list(request, list_id)
+    contact_list = list_of(request, list_id)
     if request.method == "POST":
         try:
             deleted = services.contact_list_delete(contact_list=contact_list, by=request.user, request=request)
@@ -222,7 +224,7 @@ def list_delete(request, list_id):
 
 @organisation_view(capability=Capability.VIEW)
 def import_detail(request, job_id):
-    job = _job(request, job_id)
+    job = import_job_of(request, job_id)
     if job.status == ImportJob.Status.UPLOADED and _can(request, Capability.MANAGE_CONTACTS):
         return _mapping_step(request, job)
     context = {
@@ -261,7 +263,8 @@ def _mapping_step(request, job):
                 )
             return redirect("consumers:import", request.organisation.pk, job.pk)
         except ValidationError as exc:
-            _apply_mapping_errors(form, exc)
+            # The attestation's fields are prefixed on the mapping form.
+            _apply_errors(form, exc, renamed={"basis": "attest_basis", "wording": "attest_wording"})
     preview = services.import_job_preview(job)
     columns = [
         (
@@ -283,20 +286,10 @@ def _mapping_step(request, job):
     return render(request, "consumers/import_mapping.html", context)
 
 
-def _apply_mapping_errors(form, exc: ValidationError) -> None:
-    renamed = {"basis": "attest_basis", "wording": "attest_wording"}
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            field = renamed.get(field, field)
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @never_cache
 @organisation_view(capability=Capability.VIEW)
 def import_progress(request, job_id):
-    job = _job(request, job_id)
+    job = import_job_of(request, job_id)
     return JsonResponse(progress_figures(job))
 
 
@@ -322,7 +315,11 @@ def progress_figures(job: ImportJob) -> dict:
 
 @organisation_view(capability=Capability.EXPORT_DATA)
 def import_problems_csv(request, job_id):
-    job = _job(request, job_id)
+    return import_problems_response(request, import_job_of(request, job_id))
+
+
+def import_problems_response(request, job: ImportJob):
+    """The error report as CSV: row, column, value (only where it helps), problem. An audited export (P15)."""
     audit.record(
         audit.PERSONAL_DATA_EXPORTED,
         request=request,
@@ -336,7 +333,7 @@ def import_problems_csv(request, job_id):
 @require_POST
 @organisation_view(capability=Capability.MANAGE_CONTACTS)
 def import_discard(request, job_id):
-    job = _job(request, job_id)
+    job = import_job_of(request, job_id)
     try:
         services.import_job_discard(job=job, by=request.user, request=request)
         messages.success(request, "The upload was discarded and its file deleted.")
@@ -371,7 +368,7 @@ def consumer_search(request):
 
 @organisation_view(capability=Capability.VIEW)
 def consumer_detail(request, consumer_id):
-    consumer = _consumer(request, consumer_id)
+    consumer = consumer_of(request, consumer_id)
     audit.record(audit.PERSONAL_DATA_REVEALED, request=request, target=consumer, details={"view": "consumer record"})
     context = {
         "consumer": consumer,
@@ -390,7 +387,7 @@ def consumer_detail(request, consumer_id):
 @require_POST
 @organisation_view(capability=Capability.MANAGE_CONTACTS)
 def consumer_restriction(request, consumer_id):
-    consumer = _consumer(request, consumer_id)
+    consumer = consumer_of(request, consumer_id)
     if request.POST.get("action") == "unrestrict":
         services.consumer_unrestrict(consumer=consumer, by=request.user, request=request)
         messages.success(request, "Restriction lifted: this person can be called again.")
@@ -404,7 +401,7 @@ def consumer_restriction(request, consumer_id):
 
 @organisation_view(capability=Capability.MANAGE_CONTACTS)
 def consumer_objection(request, consumer_id):
-    consumer = _consumer(request, consumer_id)
+    consumer = consumer_of(request, consumer_id)
     form = ObjectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.consumer_record_objection(
@@ -422,7 +419,7 @@ def consumer_objection(request, consumer_id):
 
 @organisation_view(capability=Capability.MANAGE_CONTACTS)
 def consumer_consent(request, consumer_id):
-    consumer = _consumer(request, consumer_id)
+    consumer = consumer_of(request, consumer_id)
     form = ConsentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -436,7 +433,7 @@ def consumer_consent(request, consumer_id):
 
 @organisation_view(capability=Capability.MANAGE_CONTACTS)
 def consumer_withdraw(request, consumer_id):
-    consumer = _consumer(request, consumer_id)
+    consumer = consumer_of(request, consumer_id)
     form = WithdrawConsentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.consent_withdraw(consumer=consumer, recorded_by=request.user, request=request, **form.cleaned_data)
@@ -452,7 +449,7 @@ def _consumer_form(request, consumer, form, title, submit):
 
 @organisation_view(capability=Capability.MANAGE_CONTACTS)
 def consumer_under_16(request, consumer_id):
-    consumer = _consumer(request, consumer_id)
+    consumer = consumer_of(request, consumer_id)
     if request.method == "POST":
         services.consumer_delete_under_16(consumer=consumer, by=request.user, request=request)
         messages.success(request, "The record was deleted. The number stays blocked so it cannot be imported again.")

@@ -1,5 +1,7 @@
 """The REST API under /api/v1/orgs/<org_id>/: the same rules as the portal, errors in DRF's shape."""
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -19,6 +21,8 @@ ROWS = csv_bytes(
     ["Bob", "020 7946 0001", "", ""],
     ["Bad", "123", "", ""],
 )
+
+JAN = datetime.datetime(2026, 1, 5, 10, 0, tzinfo=datetime.UTC)
 
 
 def url(name, org, *args):
@@ -362,3 +366,31 @@ def test_listing_contact_lists_takes_as_many_queries_for_many_lists_as_for_one(o
 
     assert len(five_lists) == len(one_list)
     assert [(r["consumers"], r["attestation"]["basis"], r["unusable_reasons"]) for r in results] == [(2, "contract", [])] * 5
+
+
+def test_a_search_finding_many_people_takes_as_many_queries_as_one_finding_one(owner_client, organisation, owner):
+    # A CRM placeholder address ("none@...") can be shared by many people.
+    contact_list = make_list(organisation, owner)
+    rows = [[f"07911 1234{n:02d}", "none@example.org"] for n in range(6)]
+    run_import(contact_list, owner, csv_bytes(["Phone", "Email"], *rows))
+    first, second = Consumer.objects.order_by("id")[:2]
+    services.consent_record(consumer=first, purpose="marketing_calls", method="verbal", occurred_at=JAN, wording="Yes")
+    services.consent_record(consumer=second, purpose="marketing_calls", method="verbal", occurred_at=JAN, wording="Yes")
+    services.consent_withdraw(consumer=second, purpose="marketing_calls", method="verbal")
+    services.suppression_add(phone="07911 123405", organisation=organisation, reason="opt_out", source="client_request")
+    search = url("consumer-search", organisation)
+    post_json(owner_client, search, {"phone": "07911 123400"})  # the session's first request may write to it
+    with CaptureQueriesContext(connection) as finding_one:
+        assert len(post_json(owner_client, search, {"phone": "07911 123400"}).json()["results"]) == 1
+    with CaptureQueriesContext(connection) as finding_six:
+        found = post_json(owner_client, search, {"email": "none@example.org"}).json()["results"]
+
+    assert len(finding_six) == len(finding_one)
+    assert [(c["lists"], c["consent"]["marketing_calls"], c["suppressed"]) for c in found] == [
+        ([contact_list.pk], True, False),
+        ([contact_list.pk], False, False),
+        ([contact_list.pk], False, False),
+        ([contact_list.pk], False, False),
+        ([contact_list.pk], False, False),
+        ([contact_list.pk], False, True),
+    ]

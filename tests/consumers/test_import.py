@@ -17,6 +17,7 @@ def problems(job) -> list[tuple]:
     return list(job.problems.order_by("row_number").values_list("row_number", "column", "reason"))
 
 
+@pytest.mark.obligation("P24")
 def test_rows_are_normalised_and_stored_encrypted(service_list, owner):
     job = run_import(
         service_list,
@@ -121,7 +122,7 @@ def test_a_list_without_an_attested_lawful_basis_cannot_be_imported_into(organis
     assert not Consumer.objects.exists()
 
 
-@pytest.mark.obligation("P19")
+@pytest.mark.obligation("P17", "P19")
 def test_the_attestation_keeps_who_when_and_their_words(organisation, owner):
     contact_list = make_list(organisation, owner, attest=False)
 
@@ -142,6 +143,7 @@ def test_the_attestation_keeps_who_when_and_their_words(organisation, owner):
         attestation.save()
 
 
+@pytest.mark.obligation("P17")
 def test_an_attestation_needs_real_words_and_marketing_needs_consent(organisation, owner):
     contact_list = make_list(organisation, owner, purpose=ContactList.Purpose.MARKETING, attest=False)
 
@@ -303,6 +305,7 @@ def test_another_clients_do_not_call_list_does_not_apply_to_us(service_list, own
     assert (job.created, job.suppressed) == (1, 0)
 
 
+@pytest.mark.obligation("P24")
 def test_invalid_values_in_the_error_report_are_encrypted_at_rest(service_list, owner):
     run_import(service_list, owner, csv_bytes(["Phone"], ["0799 SECRET"]))
 

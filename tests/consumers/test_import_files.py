@@ -55,6 +55,15 @@ def test_each_encoding_is_read_and_names_survive(service_list, owner, data, enco
     assert name.startswith("Zoë Ådahl")
 
 
+def test_a_small_windows_1252_file_ending_in_an_accented_letter_is_read(service_list, owner):
+    # Its last byte (é, 0xE9) also starts a UTF-8 character: only the end of
+    # the whole file shows it is not UTF-8.
+    job = run_import(service_list, owner, "Phone,Name\r\n07911 123456,José".encode("cp1252"))
+
+    assert (job.status, job.encoding, job.created) == ("completed", "cp1252", 1)
+    assert Consumer.objects.get().name == "José"
+
+
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"], ids=["comma", "semicolon", "tab"])
 def test_each_delimiter_is_detected(service_list, owner, delimiter):
     job = run_import(
@@ -87,6 +96,10 @@ def test_blank_lines_are_skipped_but_row_numbers_match_the_spreadsheet(service_l
         (b"", "The file is empty."),
         (b"   \r\n\r\n", "The file holds no text."),
         (b"Name,Phone\r\n", "The file has a header row but no contacts under it."),
+        (codecs.BOM_UTF8, "The file holds no text."),
+        (codecs.BOM_UTF8 + b"Name,Phone\r\n", "The file has a header row but no contacts under it."),
+        ("Name,Phone\r\n".encode("utf-16"), "The file has a header row but no contacts under it."),
+        ("Phone\r\n07911123456\r\n".encode("utf-16") + b"\x00", "We cannot read the text in this file as UTF-16."),
         (
             b"PK\x03\x04\x14\x00\x06\x00workbook",
             "This is an Excel workbook or another zipped file (.xlsx, .zip), not a CSV file.",
@@ -106,6 +119,10 @@ def test_blank_lines_are_skipped_but_row_numbers_match_the_spreadsheet(service_l
         "empty",
         "whitespace",
         "header only",
+        "BOM only",
+        "BOM and header only",
+        "utf-16 header only",
+        "utf-16 cut in half",
         "xlsx",
         "pdf",
         "png",
