@@ -276,6 +276,16 @@ def test_invalid_json_and_oversized_bodies_are_refused(client, db):
     assert (bad.status_code, big.status_code) == (400, 413)
 
 
+def test_a_body_beyond_djangos_upload_limit_gets_the_same_json_answer(client, db, settings):
+    huge = " " * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+
+    response = client.post(ENDPOINT, data=huge, content_type="application/json", HTTP_SEC_FETCH_SITE="same-origin")
+
+    assert response.status_code == 413
+    assert response.json() == {"error": "The request body is too large."}
+    assert not consent_log().exists()
+
+
 @pytest.mark.obligation("P32", "P34")
 def test_consent_records_older_than_twelve_months_are_purged_and_the_purge_is_audited(db):
     now = timezone.now()
