@@ -2,7 +2,6 @@
 consent, consent proof for every choice, withdrawal as easy as consent, GPC honoured."""
 
 import datetime
-import time
 
 import pytest
 from django.utils import timezone
@@ -10,7 +9,7 @@ from django.utils import timezone
 from cookies.models import Category, RegisterEntry
 from nextsupport import services as policy_services
 from nextsupport.models import PolicyDocument
-from tests.website.conftest import MEASUREMENT_ID, consent_log
+from tests.website.conftest import MEASUREMENT_ID, consent_log, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -58,15 +57,6 @@ def dialog_closed(page, act):
 
 def choose(page, button_name: str, *, within: str = "#cookie-banner"):
     saved_choice(page, lambda: page.locator(within).get_by_role("button", name=button_name, exact=True).click())
-
-
-def wait_for(predicate, timeout: float = 5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 @pytest.mark.obligation("P08", "P18")
