@@ -22,7 +22,7 @@ from tests.website.conftest import CONSENT_ENDPOINT as ENDPOINT
 from tests.website.conftest import consent_log, post
 
 
-@pytest.mark.obligation("P18")
+@pytest.mark.obligation("P18", "P14")
 def test_a_choice_is_logged_with_exactly_the_proof_fields_and_a_consent_cookie(client, db, choice):
     response = post(client, choice, REMOTE_ADDR="203.0.113.77")
 
@@ -54,6 +54,17 @@ def test_a_choice_is_logged_with_exactly_the_proof_fields_and_a_consent_cookie(c
     stamp = int(record.created_at.timestamp())
     assert cookie.value.startswith(f"1.{record.consent_id.hex}.analytics.1.{stamp}.0.")  # then the server's seal
     assert (cookie["max-age"], cookie["samesite"], cookie["path"], cookie["httponly"]) == (365 * 24 * 3600, "Lax", "/", "")
+
+
+@pytest.mark.obligation("P24")
+def test_the_consent_cookie_is_secure_over_https_and_wherever_session_cookies_are(client, db, choice, settings):
+    settings.SESSION_COOKIE_SECURE = False  # as in development: the request alone decides
+    over_https = post(client, choice, secure=True).cookies[consent_cookie.NAME]
+    over_http = post(client, choice).cookies[consent_cookie.NAME]
+    settings.SESSION_COOKIE_SECURE = True  # as in production, even behind a proxy that speaks plain HTTP to us
+    behind_proxy = post(client, choice).cookies[consent_cookie.NAME]
+
+    assert (over_https["secure"], over_http["secure"], behind_proxy["secure"]) == (True, "", True)
 
 
 @pytest.mark.obligation("P18")
