@@ -198,6 +198,30 @@ def test_global_privacy_control_is_recorded_as_a_refusal(visit, analytics_host, 
     assert page.get_by_role("dialog").get_by_text("Global Privacy Control signal").is_visible()
 
 
+def test_a_choice_that_could_not_be_saved_says_why_in_words(visit, analytics_host, settings):
+    visitor = visit()
+    page = visitor.open("/")
+    status = page.locator("[data-consent-status]")
+    accept_all = page.locator("#cookie-banner").get_by_role("button", name="Accept all", exact=True)
+
+    # A proxy in front of us answers with its own HTML page: the visitor hears a sentence, not a parse error.
+    page.route(
+        "**/cookies/consent", lambda route: route.fulfill(status=502, content_type="text/html", body="<h1>Bad Gateway</h1>")
+    )
+    accept_all.click()
+    assert wait_for(lambda: status.text_content() == "Your choice could not be saved. Please try again.")
+
+    # Our own refusal carries its reason.
+    page.unroute("**/cookies/consent")
+    settings.COOKIE_CONSENT_LIMIT_PER_HOUR = 0
+    accept_all.click()
+    assert wait_for(lambda: status.text_content().startswith("Too many cookie choices came from your network"))
+
+    assert page.locator("#cookie-banner").is_visible()
+    assert analytics_host.requests == []
+    assert consent_log().count() == 0
+
+
 @pytest.mark.obligation("P18", "P53")
 def test_a_new_cookie_policy_version_asks_again_and_pauses_analytics(visit, analytics_host):
     visitor = visit()
