@@ -7,11 +7,10 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from nextsupport import audit
+from nextsupport import audit, privacy
 
 from .models import ENQUIRY_RETENTION_DAYS, RESOLVED_ENQUIRY_GRACE_DAYS, Enquiry, EnquiryReply
 
@@ -150,18 +149,18 @@ def enquiry_reopen(*, enquiry: Enquiry, actor, request=None) -> Enquiry:
 
 
 def expired_enquiries(now: datetime.datetime | None = None):
-    """Enquiries past retention: a year old, or resolved more than the grace period ago."""
+    """Enquiries past retention: the registry's year after arrival, or resolved more than the grace period ago."""
     now = now or timezone.now()
-    return Enquiry.objects.filter(
-        Q(received_at__lt=now - datetime.timedelta(days=ENQUIRY_RETENTION_DAYS))
-        | Q(status=Enquiry.Status.RESOLVED, resolved_at__lt=now - datetime.timedelta(days=RESOLVED_ENQUIRY_GRACE_DAYS))
+    resolved_long_ago = Enquiry.objects.filter(
+        status=Enquiry.Status.RESOLVED, resolved_at__lt=now - datetime.timedelta(days=RESOLVED_ENQUIRY_GRACE_DAYS)
     )
+    return privacy.registration_for(Enquiry).expired(now) | resolved_long_ago
 
 
 @transaction.atomic
 def enquiries_purge_expired(*, now: datetime.datetime | None = None) -> int:
     """Delete expired enquiries with their replies; the audit trail gets the count, never the contents (P34)."""
-    deleted = expired_enquiries(now).delete()[1].get(Enquiry._meta.label, 0)
+    deleted = privacy.registration_for(Enquiry).erase(expired_enquiries(now))
     if deleted:
         audit.record(ENQUIRIES_PURGED, actor_label="task:purge_enquiries", details={"deleted": deleted})
     return deleted

@@ -1,4 +1,4 @@
-"""Reads for the banner, the cookie policy and the consent log.
+"""Reads for the banner and the cookie policy (the consent log is read in the admin).
 
 Every public page renders the banner, so what it needs (register, policy
 version) is cached and cleared when the register or the cookie policy changes.
@@ -15,7 +15,7 @@ from django.template.loader import get_template
 from nextsupport.models import PolicyDocument
 from nextsupport.selectors import current_policy
 
-from .models import CATEGORY_DESCRIPTIONS, OPTIONAL_CATEGORIES, Category, ConsentRecord, RegisterEntry
+from .models import CATEGORY_DESCRIPTIONS, OPTIONAL_CATEGORIES, Category, RegisterEntry
 
 BANNER_CACHE_KEY = "cookies:banner-context"
 _BANNER_CACHE_SECONDS = 300
@@ -116,7 +116,3 @@ class _PublishedVersions:
 
 
 published_cookie_policy_versions = _PublishedVersions()
-
-
-def consent_history(consent_id) -> list[ConsentRecord]:
-    return list(ConsentRecord.objects.filter(consent_id=consent_id).order_by("created_at"))

@@ -50,6 +50,20 @@ def _same_origin(request) -> bool:
     return parts.scheme == request.scheme and parts.netloc == request.get_host()
 
 
+def _too_large(request) -> bool:
+    """Whether the body is over MAX_BODY_BYTES, judged by its declared length before reading it.
+
+    Without this, a body over DATA_UPLOAD_MAX_MEMORY_SIZE would get Django's HTML
+    "Bad Request" page instead of our JSON answer, and anything smaller would be
+    read into memory only to be refused.
+    """
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0  # as Django itself reads a malformed length
+    return declared > MAX_BODY_BYTES or len(request.body) > MAX_BODY_BYTES
+
+
 def _error(message: str, status: int, errors: dict | None = None) -> JsonResponse:
     return JsonResponse({"error": message, **({"errors": errors} if errors else {})}, status=status)
 
@@ -80,7 +94,7 @@ def record_consent(request):
         return _error("Consent can only be recorded from this site's own pages.", 403)
     if request.content_type != "application/json":
         return _error("Send the choice as JSON (Content-Type: application/json).", 415)
-    if len(request.body) > MAX_BODY_BYTES:
+    if _too_large(request):
         return _error("The request body is too large.", 413)
     try:
         payload = json.loads(request.body)

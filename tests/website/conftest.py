@@ -4,6 +4,7 @@ local stand-in for Google's analytics host so no test ever leaves the machine.""
 import json
 import os
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -53,6 +54,16 @@ def _fresh_caches():
     cache.clear()
     published_cookie_policy_versions.forget()
     _empty_consent_buffer()
+
+
+def wait_for(predicate, timeout: float = 5.0) -> bool:
+    """Poll `predicate` until it holds (True) or `timeout` seconds pass (its last answer)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
 
 
 def consent_log():

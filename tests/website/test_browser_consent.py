@@ -2,7 +2,6 @@
 consent, consent proof for every choice, withdrawal as easy as consent, GPC honoured."""
 
 import datetime
-import time
 
 import pytest
 from django.utils import timezone
@@ -10,7 +9,7 @@ from django.utils import timezone
 from cookies.models import Category, RegisterEntry
 from nextsupport import services as policy_services
 from nextsupport.models import PolicyDocument
-from tests.website.conftest import MEASUREMENT_ID, consent_log
+from tests.website.conftest import MEASUREMENT_ID, consent_log, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -58,15 +57,6 @@ def dialog_closed(page, act):
 
 def choose(page, button_name: str, *, within: str = "#cookie-banner"):
     saved_choice(page, lambda: page.locator(within).get_by_role("button", name=button_name, exact=True).click())
-
-
-def wait_for(predicate, timeout: float = 5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
 
 
 @pytest.mark.obligation("P08", "P18")
@@ -206,6 +196,30 @@ def test_global_privacy_control_is_recorded_as_a_refusal(visit, analytics_host, 
     assert analytics_host.requests == []
     page.get_by_role("link", name="Cookie settings").click()
     assert page.get_by_role("dialog").get_by_text("Global Privacy Control signal").is_visible()
+
+
+def test_a_choice_that_could_not_be_saved_says_why_in_words(visit, analytics_host, settings):
+    visitor = visit()
+    page = visitor.open("/")
+    status = page.locator("[data-consent-status]")
+    accept_all = page.locator("#cookie-banner").get_by_role("button", name="Accept all", exact=True)
+
+    # A proxy in front of us answers with its own HTML page: the visitor hears a sentence, not a parse error.
+    page.route(
+        "**/cookies/consent", lambda route: route.fulfill(status=502, content_type="text/html", body="<h1>Bad Gateway</h1>")
+    )
+    accept_all.click()
+    assert wait_for(lambda: status.text_content() == "Your choice could not be saved. Please try again.")
+
+    # Our own refusal carries its reason.
+    page.unroute("**/cookies/consent")
+    settings.COOKIE_CONSENT_LIMIT_PER_HOUR = 0
+    accept_all.click()
+    assert wait_for(lambda: status.text_content().startswith("Too many cookie choices came from your network"))
+
+    assert page.locator("#cookie-banner").is_visible()
+    assert analytics_host.requests == []
+    assert consent_log().count() == 0
 
 
 @pytest.mark.obligation("P18", "P53")

@@ -10,16 +10,7 @@ from django.utils import timezone
 
 from cookies import buffer
 from cookies.models import ConsentRecord
-from tests.website.conftest import post
-
-
-def eventually(predicate, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
+from tests.website.conftest import post, wait_for
 
 
 @pytest.fixture
@@ -35,7 +26,7 @@ def test_a_choice_reaches_redis_from_the_background_and_the_table_on_flush(clien
 
     assert response.status_code == 201
     queue, _, _ = buffer._keys()
-    assert eventually(lambda: redis_buffer.llen(queue) == 1)  # moved by the thread, not the request
+    assert wait_for(lambda: redis_buffer.llen(queue) == 1)  # moved by the thread, not the request
     assert buffer._write_behind.thread.is_alive()
     assert ConsentRecord.objects.count() == 0
     assert buffer.flush() == 1

@@ -22,7 +22,7 @@ from tests.website.conftest import CONSENT_ENDPOINT as ENDPOINT
 from tests.website.conftest import consent_log, post
 
 
-@pytest.mark.obligation("P18")
+@pytest.mark.obligation("P18", "P14")
 def test_a_choice_is_logged_with_exactly_the_proof_fields_and_a_consent_cookie(client, db, choice):
     response = post(client, choice, REMOTE_ADDR="203.0.113.77")
 
@@ -54,6 +54,17 @@ def test_a_choice_is_logged_with_exactly_the_proof_fields_and_a_consent_cookie(c
     stamp = int(record.created_at.timestamp())
     assert cookie.value.startswith(f"1.{record.consent_id.hex}.analytics.1.{stamp}.0.")  # then the server's seal
     assert (cookie["max-age"], cookie["samesite"], cookie["path"], cookie["httponly"]) == (365 * 24 * 3600, "Lax", "/", "")
+
+
+@pytest.mark.obligation("P24")
+def test_the_consent_cookie_is_secure_over_https_and_wherever_session_cookies_are(client, db, choice, settings):
+    settings.SESSION_COOKIE_SECURE = False  # as in development: the request alone decides
+    over_https = post(client, choice, secure=True).cookies[consent_cookie.NAME]
+    over_http = post(client, choice).cookies[consent_cookie.NAME]
+    settings.SESSION_COOKIE_SECURE = True  # as in production, even behind a proxy that speaks plain HTTP to us
+    behind_proxy = post(client, choice).cookies[consent_cookie.NAME]
+
+    assert (over_https["secure"], over_http["secure"], behind_proxy["secure"]) == (True, "", True)
 
 
 @pytest.mark.obligation("P18")
@@ -274,6 +285,16 @@ def test_invalid_json_and_oversized_bodies_are_refused(client, db):
     big = client.post(ENDPOINT, data=" " * 5000, content_type="application/json", HTTP_SEC_FETCH_SITE="same-origin")
 
     assert (bad.status_code, big.status_code) == (400, 413)
+
+
+def test_a_body_beyond_djangos_upload_limit_gets_the_same_json_answer(client, db, settings):
+    huge = " " * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+
+    response = client.post(ENDPOINT, data=huge, content_type="application/json", HTTP_SEC_FETCH_SITE="same-origin")
+
+    assert response.status_code == 413
+    assert response.json() == {"error": "The request body is too large."}
+    assert not consent_log().exists()
 
 
 @pytest.mark.obligation("P32", "P34")

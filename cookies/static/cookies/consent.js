@@ -162,9 +162,12 @@
         gpc: gpc
       })
     }).then(function (response) {
-      return response.json().then(function (body) {
-        if (!response.ok) {
-          throw new Error(body.error || "Your choice could not be saved.");
+      // A proxy's error page or a network failure is not ours to read out: only our JSON reasons are.
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        if (!response.ok || !body.categories) {
+          var refused = new Error("The choice was not recorded.");
+          refused.reason = body.error;
+          throw refused;
         }
         return body;
       });
@@ -182,7 +185,7 @@
         apply([]);
       }
       if (!options.quiet) {
-        showError(error.message + " Please try again.");
+        showError((error.reason || "Your choice could not be saved.") + " Please try again.");
       }
     });
   }
