@@ -30,6 +30,9 @@ from accounts.models import Organisation, User
 # clients), allauth's own sign-in pages, the API's description, static files.
 SKIPPED_PREFIXES = ("admin/", "accounts/", "api/schema/", "api/docs/", "static/", "media/")
 REFUSED = {404, 405}
+# Parameters that number public documents (the policy archive's version-N), never a client's row:
+# a victim's id that happens to equal a published version number must not count as a leak.
+PUBLIC_PARAMETERS = {"version"}
 _CONVERTER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 
 
@@ -159,7 +162,10 @@ def urls_for(route: str, victim: Victim, own_org_id: int, limit: int = 400):
         return
     choices = [_candidates(conv, name, victim, own_org_id) for conv, name in params]
     for combo in itertools.islice(itertools.product(*choices), limit):
-        victim_values = [not (name == "org_id" and value == own_org_id) for (_, name), value in zip(params, combo, strict=True)]
+        victim_values = [
+            not ((name == "org_id" and value == own_org_id) or name in PUBLIC_PARAMETERS)
+            for (_, name), value in zip(params, combo, strict=True)
+        ]
         if any(victim_values):
             absent = [
                 _ABSENT.get(conv, "absent-token") if is_victim else value
