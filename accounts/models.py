@@ -243,7 +243,9 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     # Notification settings (P12). Security notices always go out and cannot be turned off.
     notify_service_updates = models.BooleanField(
-        default=True, help_text="Changes to the service, planned maintenance, policy updates."
+        # Significant policy changes are not covered: P53 says they reach every client user by e-mail.
+        default=True,
+        help_text="Changes to the service and planned maintenance. Significant changes to our policies are always e-mailed.",
     )
     notify_usage_statements = models.BooleanField(default=False, help_text="Usage and billing statements.")
 

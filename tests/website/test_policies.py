@@ -147,6 +147,7 @@ def test_a_significant_change_is_announced_on_the_site_and_emailed_to_active_cli
     MembershipFactory(organisation=closed, role=Role.OWNER, user__email="gone@closed.example")
     MembershipFactory(organisation=owner.organisations.get(), user=UserFactory(email="left@acme.example", is_active=False))
     UserFactory(email="staff@nextsupport.example", is_staff=True)
+    teammate.memberships.update(notify_service_updates=False)  # a legal notice is not a service update: still sent
     draft = draft_of("privacy", significant_change=True, summary_of_changes="We now keep call recordings for 3 months.")
 
     with django_capture_on_commit_callbacks(execute=True):
