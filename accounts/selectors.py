@@ -149,6 +149,7 @@ class Topic:
     SERVICE_UPDATES = "service_updates"
     USAGE_STATEMENTS = "usage_statements"
     SECURITY = "security"
+    ALL = (SERVICE_UPDATES, USAGE_STATEMENTS, SECURITY)
 
 
 def notification_recipients(organisation: Organisation, topic: str) -> list[str]:

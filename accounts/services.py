@@ -7,6 +7,7 @@ says what to do; views show it next to the form.
 """
 
 import datetime
+import hashlib
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -22,7 +23,7 @@ from nextsupport.identifiers import normalise_email
 from nextsupport.models import PolicyDocument
 from nextsupport.net import client_ip
 
-from . import events, mail, selectors, signals, tasks
+from . import events, selectors, signals, tasks
 from .models import (
     APIKey,
     BackupCodeDevice,
@@ -296,12 +297,22 @@ def membership_update_notifications(*, membership: Membership, service_updates: 
     )
 
 
-def organisation_notify(*, organisation: Organisation, topic: str, subject: str, body: str) -> int:
-    """Send a service update, statement or security notice to whoever should get it (P12)."""
-    recipients = selectors.notification_recipients(organisation, topic)
-    return mail.send(
-        "organisation_notice", recipients, {"organisation": organisation, "subject": subject, "body": body, "topic": topic}
-    )
+def organisation_notify(*, organisation: Organisation, topic: str, subject: str, body: str) -> bool:
+    """Queue a service update, statement or security notice for whoever should get it (P12).
+
+    The notice is keyed by the organisation and the message itself, so sending the
+    same message again (a re-run after a crash, a double click) reaches nobody
+    twice; recipients are worked out when the e-mail goes, from the settings then.
+    Returns False when this message was already queued for the organisation.
+    """
+    if topic not in selectors.Topic.ALL:  # fail here, not later in a worker
+        raise ValueError(f"Unknown notification topic {topic!r}.")
+    digest = hashlib.sha256(f"{topic}\n{subject}\n{body}".encode()).hexdigest()[:24]
+    key = Notice.key_for("organisation_notice", organisation.pk, digest)
+    notice, created = Notice.objects.get_or_create(key=key)
+    if created:
+        tasks.send_organisation_notice.delay_on_commit(organisation.pk, topic, subject, body, notice.key)
+    return created
 
 
 # --- Legal acceptance (P53) ------------------------------------------------------------------

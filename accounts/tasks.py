@@ -95,6 +95,17 @@ def send_closure_notice(organisation_id: int, notice: str) -> int:
 
 
 @shared_task
+def send_organisation_notice(organisation_id: int, topic: str, subject: str, body: str, notice: str) -> int:
+    """A service update, statement or security notice (P12), to the recipients the settings name now."""
+    organisation = Organisation.objects.exclude(status=Organisation.Status.CLOSED).filter(pk=organisation_id).first()
+    if organisation is None:
+        return 0  # closed since: its people were told about that, and the service is no longer theirs
+    recipients = selectors.notification_recipients(organisation, topic)
+    context = {"organisation": organisation, "subject": subject, "body": body, "topic": topic}
+    return _send_once(notice, "organisation_notice", recipients, context)
+
+
+@shared_task
 def notify_clients_of_policy_change(document_id: int) -> int:
     """E-mail every active client user once about a significant policy change.
 

@@ -186,20 +186,24 @@ def test_service_preferences_are_editable_within_lawful_calling_hours(owner_clie
 
 
 @pytest.mark.obligation("P12")
-def test_service_updates_and_statements_reach_the_people_who_asked_for_them(client, organisation, owner, teammate):
+def test_service_updates_and_statements_reach_the_people_who_asked_for_them(
+    client, organisation, owner, teammate, django_capture_on_commit_callbacks
+):
     organisation.billing_email = "accounts@acme.example"
     organisation.save()
     login(client, teammate)
     client.post(f"/app/o/{organisation.pk}/account/notifications/", {"notify_usage_statements": "on"})
 
-    services.organisation_notify(
-        organisation=organisation, topic=selectors.Topic.USAGE_STATEMENTS, subject="Your November usage", body="1,204 calls."
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.organisation_notify(
+            organisation=organisation, topic=selectors.Topic.USAGE_STATEMENTS, subject="Your November usage", body="1,204 calls."
+        )
     statements = sorted(m.to[0] for m in mail.outbox)
     mail.outbox.clear()
-    services.organisation_notify(
-        organisation=organisation, topic=selectors.Topic.SERVICE_UPDATES, subject="Maintenance", body="Sunday 02:00."
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.organisation_notify(
+            organisation=organisation, topic=selectors.Topic.SERVICE_UPDATES, subject="Maintenance", body="Sunday 02:00."
+        )
     updates = sorted(m.to[0] for m in mail.outbox)
 
     assert statements == ["accounts@acme.example", teammate.email]  # the owner left statements off
