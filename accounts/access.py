@@ -22,7 +22,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from rest_framework import exceptions
 from rest_framework.views import APIView
@@ -38,6 +38,9 @@ def member_or_404(user, organisation_id) -> Membership:
     return membership
 
 
+PORTAL_METHODS = ("GET", "HEAD", "POST")
+
+
 def organisation_view(capability: str = Capability.VIEW, *, before_agreements: bool = False):
     """Decorate a function view taking `org_id`: sets request.membership and request.organisation.
 
@@ -50,6 +53,9 @@ def organisation_view(capability: str = Capability.VIEW, *, before_agreements: b
     def decorate(view):
         @wraps(view)
         def wrapper(request, org_id, *args, **kwargs):
+            # Portal pages are forms: a PUT or DELETE would otherwise be served as if it were a GET.
+            if request.method not in PORTAL_METHODS:
+                return HttpResponseNotAllowed(PORTAL_METHODS)
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             membership = member_or_404(request.user, org_id)

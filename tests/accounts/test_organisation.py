@@ -233,6 +233,16 @@ def test_viewers_cannot_export_the_account(client, organisation, teammate):
     assert client.post(f"/app/o/{organisation.pk}/account/export/").status_code == 403
 
 
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_portal_pages_refuse_methods_a_form_never_sends(owner_client, organisation, method):
+    since = last_sequence()
+
+    response = getattr(owner_client, method)(f"/app/o/{organisation.pk}/account/export/")
+
+    assert response.status_code == 405 and response["Allow"] == "GET, HEAD, POST"
+    assert actions(since) == []  # nothing exported
+
+
 @pytest.mark.obligation("P35")
 def test_account_data_of_a_person_is_found_through_the_registry(organisation, owner):
     organisation.billing_email = owner.email
