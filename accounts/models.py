@@ -198,6 +198,8 @@ class Capability(models.TextChoices):
     EDIT_CAMPAIGNS = "edit_campaigns", "Create and edit campaigns and scripts"
     LAUNCH_CAMPAIGNS = "launch_campaigns", "Launch and stop campaigns"
     HEAR_RECORDINGS = "hear_recordings", "Listen to call recordings"
+    # Counts, results and masked numbers are VIEW; names, full numbers, e-mails and transcripts are this.
+    SEE_PERSONAL_DATA = "see_personal_data", "See consumers' names, phone numbers, e-mail addresses and transcripts"
     EXPORT_DATA = "export_data", "Export personal data"
     MANAGE_MEMBERS = "manage_members", "Invite, change and remove members"
     MANAGE_API_KEYS = "manage_api_keys", "Create and revoke API keys"
@@ -207,6 +209,7 @@ class Capability(models.TextChoices):
 
 _MANAGER = {
     Capability.VIEW,
+    Capability.SEE_PERSONAL_DATA,
     Capability.MANAGE_CONTACTS,
     Capability.EDIT_CAMPAIGNS,
     Capability.LAUNCH_CAMPAIGNS,
@@ -421,7 +424,13 @@ class APIKey(models.Model):
 API_KEY_CAPABILITIES: dict[str, frozenset[str]] = {
     APIKey.Scope.READ_ONLY: frozenset({Capability.VIEW}),
     APIKey.Scope.READ_WRITE: frozenset(
-        {Capability.VIEW, Capability.MANAGE_CONTACTS, Capability.EDIT_CAMPAIGNS, Capability.LAUNCH_CAMPAIGNS}
+        {
+            Capability.VIEW,
+            Capability.SEE_PERSONAL_DATA,
+            Capability.MANAGE_CONTACTS,
+            Capability.EDIT_CAMPAIGNS,
+            Capability.LAUNCH_CAMPAIGNS,
+        }
     ),
 }
 

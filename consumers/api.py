@@ -16,11 +16,9 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
-from accounts.access import OrganisationAPIView
+from accounts.access import OrganisationServiceAPIView
 from accounts.models import Capability
 from nextsupport import audit
 
@@ -31,36 +29,10 @@ from .rows import suggest_mapping
 from .views import consumer_of, import_job_of, import_problems_response, list_of, progress_figures, upload_too_large
 
 
-def _drf(exc: DjangoValidationError) -> ValidationError:
-    """A service's ValidationError in DRF's shape: {"field": ["why"]}."""
-    if hasattr(exc, "error_dict"):
-        return ValidationError(exc.message_dict)
-    return ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.messages})
-
-
-class _Api(OrganisationAPIView):
-    """Reads need VIEW, writes MANAGE_CONTACTS (set `write_capability` to change that).
-
-    A service's ValidationError becomes a 400 in DRF's shape here, once, rather
-    than in a try/except around every service call.
-    """
+class _Api(OrganisationServiceAPIView):
+    """Reads need VIEW, writes MANAGE_CONTACTS (set `write_capability` to change that)."""
 
     write_capability = Capability.MANAGE_CONTACTS
-
-    @property
-    def capability(self):
-        return Capability.VIEW if self.request.method in SAFE_METHODS else self.write_capability
-
-    def handle_exception(self, exc):
-        if isinstance(exc, DjangoValidationError):
-            exc = _drf(exc)
-        return super().handle_exception(exc)
-
-    def validated(self, serializer_class) -> dict:
-        """The request body checked by `serializer_class`; a 400 naming each bad field otherwise."""
-        serializer = serializer_class(data=self.request.data)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
 
 class PhoneInput(serializers.Serializer):
