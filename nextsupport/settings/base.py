@@ -351,6 +351,47 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 COMPLIANCE_EMAIL = "compliance@nextsupport.co.uk"
 
+# --- Campaigns and telephony -----------------------------------------------------
+
+# "twilio" or "simulator". Empty: Twilio when its credentials are set, otherwise
+# the simulator (simulated people answering; the default for `make run`).
+TELEPHONY_PROVIDER = env("TELEPHONY_PROVIDER", default="")
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+# The public address providers post webhooks to; their signatures are checked against it.
+TELEPHONY_WEBHOOK_BASE_URL = env("TELEPHONY_WEBHOOK_BASE_URL", default=SITE_URL)
+# Ofcom: an unanswered call rings at least 15 s. We let it ring 25 s and never cancel a ringing dial.
+TELEPHONY_RING_TIMEOUT_SECONDS = env.int("TELEPHONY_RING_TIMEOUT_SECONDS", default=25)
+TELEPHONY_VOICE = env("TELEPHONY_VOICE", default="Polly.Amy")  # a British English voice
+# The simulator: where it keeps its calls and recordings (it plays the phone network),
+# how fast its people talk (1.0 = real time; tests use 0), and whether placing a call
+# starts playing it at once (on the "simulator" queue).
+TELEPHONY_SIMULATOR_DIR = env.path("TELEPHONY_SIMULATOR_DIR", default=DATA_DIR / "simulator")
+TELEPHONY_SIMULATOR_PACE = env.float("TELEPHONY_SIMULATOR_PACE", default=1.0)
+TELEPHONY_SIMULATOR_AUTORUN = env.bool("TELEPHONY_SIMULATOR_AUTORUN", default=True)
+
+# Ofcom's persistent-misuse rules (campaigns.dispatcher, campaigns.gate).
+CALL_FIRST_AUDIO_LIMIT_MS = 2000
+ABANDONED_RATE_LIMIT = 0.03  # Ofcom's ceiling over a rolling 24 hours, per campaign
+ABANDONED_RATE_SLOW_AT = 0.01  # fewer calls at once from here
+ABANDONED_RATE_PAUSE_AT = 0.025  # paused before the ceiling is reached
+# Share of answering-machine detections that are really people (counted as abandoned
+# in the rate, since they heard a message and were hung up on).
+AMD_FALSE_POSITIVE_RATE = env.float("AMD_FALSE_POSITIVE_RATE", default=0.05)
+# The dispatcher: contacts claimed per campaign per tick, and the default number of
+# calls on the line at once per organisation when staff have set no CallingLimit.
+CAMPAIGN_DISPATCH_BATCH = env.int("CAMPAIGN_DISPATCH_BATCH", default=200)
+CAMPAIGN_ORGANISATION_MAX_CONCURRENT_CALLS = env.int("CAMPAIGN_ORGANISATION_MAX_CONCURRENT_CALLS", default=20)
+# A call the provider never reported back on is reconciled after this long.
+CALL_STALE_AFTER = timedelta(minutes=10)
+
+# Reply generation: rule-based and offline by default; an OpenAI-compatible
+# chat-completions endpoint when configured (with the rule-based reply as fallback).
+CONVERSATION_LLM_URL = env("CONVERSATION_LLM_URL", default="")
+CONVERSATION_LLM_MODEL = env("CONVERSATION_LLM_MODEL", default="")
+CONVERSATION_LLM_API_KEY = env("CONVERSATION_LLM_API_KEY", default="")
+CONVERSATION_LLM_TIMEOUT_SECONDS = env.float("CONVERSATION_LLM_TIMEOUT_SECONDS", default=1.5)
+
 # --- Public website -----------------------------------------------------------
 
 # Where e-mails point visitors and clients back to (policy notices, acknowledgements).
