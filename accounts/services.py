@@ -687,6 +687,7 @@ def organisation_suspend(*, organisation: Organisation, by: User | None, reason:
         )
     change = _status_change(organisation=organisation, to=Organisation.Status.SUSPENDED, by=by, reason=reason)
     organisation.save(update_fields=["status"])
+    signals.organisation_suspended.send(sender=Organisation, organisation=organisation, suspended_by=by)
     audit.record(
         events.ORGANISATION_SUSPENDED, request=request, actor=by, target=organisation, details={"status_change": change.pk}
     )

@@ -11,11 +11,14 @@ enforced in one path and forgotten in another:
     has_valid_consent(consumer=..., purpose=...)    P18/P41  latest ledger entry is "given"
     processing_stopped(consumer)                    P38/P40  restricted or objected
     list_unusable_reasons(contact_list)             P19  attested, imported, screened
-    call_refusals(consumer=..., contact_list=...)   all of the above for one call (the gate calls this)
+    call_refusals_among(consumers, contact_lists=)  all of the above for a batch of calls (the gate calls this)
+    call_refusals(consumer=..., contact_list=...)   the same for one call
 """
 
 import datetime
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
@@ -194,47 +197,99 @@ def current_attestation(contact_list: ContactList) -> LawfulBasisAttestation | N
     return contact_list.attestations.select_related("attested_by").order_by("-attested_at", "-id").first()
 
 
-def list_unusable_reasons(contact_list: ContactList, *, now: datetime.datetime | None = None) -> list[str]:
-    """Why a campaign may not use this list yet (empty when it may)."""
-    reasons = []
+class Refusal(NamedTuple):
+    """One reason a call may not go ahead: a stable code (the pre-call gate counts by it) and words for people."""
+
+    code: str
+    message: str
+
+
+NOT_ON_LIST = "not_on_list"
+LIST_UNUSABLE = "list_unusable"
+SCREENING_STALE = "screening_stale"
+STOPPED = "stopped"
+SUPPRESSED = "suppressed"
+TPS_REGISTERED = "tps_registered"
+NO_CONSENT = "no_consent"
+
+
+def _list_refusals(contact_list: ContactList, *, now: datetime.datetime | None = None) -> list[Refusal]:
+    refusals = []
     if current_attestation(contact_list) is None:
-        reasons.append("No lawful basis has been attested for this list (P19).")
+        refusals.append(Refusal(LIST_UNUSABLE, "No lawful basis has been attested for this list (P19)."))
     imported = getattr(contact_list, "has_completed_import", None)
     if imported is None:
         imported = contact_list.import_jobs.filter(status=ImportJob.Status.COMPLETED).exists()
     if not imported:
-        reasons.append("No import into this list has completed.")
+        refusals.append(Refusal(LIST_UNUSABLE, "No import into this list has completed."))
     if contact_list.is_marketing and not screening_is_current(contact_list, now=now):
-        reasons.append("The list has not been screened against the TPS/CTPS in the last 28 days (P49).")
-    return reasons
+        refusals.append(
+            Refusal(SCREENING_STALE, "The list has not been screened against the TPS/CTPS in the last 28 days (P49).")
+        )
+    return refusals
+
+
+def list_unusable_reasons(contact_list: ContactList, *, now: datetime.datetime | None = None) -> list[str]:
+    """Why a campaign may not use this list yet (empty when it may)."""
+    return [refusal.message for refusal in _list_refusals(contact_list, now=now)]
+
+
+def call_refusals_among(
+    consumers: Sequence[Consumer], *, contact_lists: Sequence[ContactList], now: datetime.datetime | None = None
+) -> dict[int, list[Refusal]]:
+    """Every reason each of one organisation's consumers may not be called from `contact_lists` now.
+
+    {consumer id: refusals}; an empty list means the call may go ahead. The
+    number of queries is fixed however many consumers there are (memberships,
+    the do-not-call lists, and for marketing the TPS/CTPS files and the consent
+    ledger, one query each), so the pre-call gate can decide a batch at once.
+    Pass lists from `with_usability()` to fetch their own state in one go too.
+    """
+    if not consumers:
+        return {}
+    now = now or timezone.now()
+    (organisation_id,) = {c.organisation_id for c in consumers}
+    # P05: a record is used only for the lists (and client) that supplied it.
+    lists = {cl.pk: cl for cl in contact_lists if cl.organisation_id == organisation_id}
+    list_refusals = {pk: _list_refusals(cl, now=now) for pk, cl in lists.items()}
+    on_lists = defaultdict(list)
+    memberships = ListMembership.objects.filter(consumer__in=[c.pk for c in consumers], contact_list__in=list(lists))
+    for consumer_id, list_id in memberships.values_list("consumer_id", "contact_list_id"):
+        on_lists[consumer_id].append(lists[list_id])
+    indexes = [c.phone_index for c in consumers]
+    suppressed = suppressed_among(indexes, organisation=organisation_id)
+    marketing = any(cl.is_marketing for cl in lists.values())
+    registered = registered_among(indexes) if marketing else set()
+    consent = _latest_consent_actions(organisation_id, indexes, purposes=MARKETING_CONSENT_PURPOSES, at=now) if marketing else {}
+    return {c.pk: _consumer_refusals(c, on_lists[c.pk], list_refusals, suppressed, registered, consent) for c in consumers}
+
+
+def _consumer_refusals(consumer, on_lists, list_refusals, suppressed, registered, consent) -> list[Refusal]:
+    if not on_lists:
+        return [Refusal(NOT_ON_LIST, "The consumer is not on this list (P05).")]
+    usable = [cl for cl in on_lists if not list_refusals[cl.pk]]
+    refusals = [] if usable else list(list_refusals[on_lists[0].pk])
+    stopped = processing_stopped(consumer)
+    if stopped:
+        refusals.append(Refusal(STOPPED, stopped))
+    if consumer.phone_index in suppressed:
+        refusals.append(Refusal(SUPPRESSED, "The number is on the do-not-call list (P40)."))
+    if any(cl.is_marketing for cl in usable or on_lists):
+        if consumer.phone_index in registered:
+            refusals.append(Refusal(TPS_REGISTERED, "The number is registered with the TPS or CTPS (P49)."))
+        for purpose in MARKETING_CONSENT_PURPOSES:
+            if consent.get((consumer.phone_index, purpose)) != ConsentRecord.Action.GIVEN:
+                label = ConsentRecord.Purpose(purpose).label
+                refusals.append(Refusal(NO_CONSENT, f"No valid consent for {label[0].lower()}{label[1:]} (P18)."))
+    return refusals
 
 
 def call_refusals(*, consumer: Consumer, contact_list: ContactList, now: datetime.datetime | None = None) -> list[str]:
-    """Every reason this consumer may not be called from this list now; empty when the call may go ahead.
-
-    The campaigns app's pre-call gate calls this for every call it places.
-    """
-    now = now or timezone.now()
-    if (
-        consumer.organisation_id != contact_list.organisation_id
-        or not ListMembership.objects.filter(contact_list=contact_list, consumer=consumer).exists()
-    ):
-        # P05: a record is used only for the list (and client) that supplied it.
-        return ["The consumer is not on this list (P05)."]
-    reasons = list_unusable_reasons(contact_list, now=now)
-    stopped = processing_stopped(consumer)
-    if stopped:
-        reasons.append(stopped)
-    if consumer.phone_index in suppressed_among([consumer.phone_index], organisation=consumer.organisation_id):
-        reasons.append("The number is on the do-not-call list (P40).")
-    if contact_list.is_marketing:
-        if consumer.phone_index in registered_among([consumer.phone_index]):
-            reasons.append("The number is registered with the TPS or CTPS (P49).")
-        for purpose in MARKETING_CONSENT_PURPOSES:
-            if not has_valid_consent(consumer=consumer, purpose=purpose, at=now):
-                label = ConsentRecord.Purpose(purpose).label
-                reasons.append(f"No valid consent for {label[0].lower()}{label[1:]} (P18).")
-    return reasons
+    """Every reason this consumer may not be called from this list now; empty when the call may go ahead."""
+    if consumer.organisation_id != contact_list.organisation_id:
+        return [Refusal(NOT_ON_LIST, "The consumer is not on this list (P05).").message]
+    refusals = call_refusals_among([consumer], contact_lists=[contact_list], now=now)[consumer.pk]
+    return [refusal.message for refusal in refusals]
 
 
 # --- Reads for the portal and API ------------------------------------------------

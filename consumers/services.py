@@ -441,6 +441,19 @@ def contact_list_release(*, contact_list: ContactList, released_at: datetime.dat
 
 
 @transaction.atomic
+def contact_list_claim(*, contact_list: ContactList) -> int:
+    """The campaigns app calls this when a campaign starts using a list: its retention clock stops (P30).
+
+    A list released by an earlier campaign, and the consumers on it, are in use
+    again; returns how many consumers had their clock stopped.
+    """
+    if contact_list.released_at is not None:
+        contact_list.released_at = None
+        contact_list.save(update_fields=["released_at"])
+    return Consumer.objects.filter(memberships__contact_list=contact_list, released_at__isnull=False).update(released_at=None)
+
+
+@transaction.atomic
 def contact_list_screen(*, contact_list: ContactList, by=None, request=None) -> int:
     """P49: screen a marketing list against the current TPS and CTPS files; returns how many were taken off.
 
