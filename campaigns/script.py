@@ -79,6 +79,14 @@ def information_message(client: str, callback: str) -> str:
     )
 
 
+def voicemail_message(client: str, callback: str) -> str:
+    """Left on an answering machine: who called, and how to decline further calls."""
+    return (
+        f"Hello, this is an automated AI assistant calling on behalf of {client}. We will try you again another time. "
+        f"To stop calls from {client}, call {callback} and press 9. Goodbye."
+    )
+
+
 def callback_greeting(client: str) -> str:
     """What someone hears who calls the caller ID back."""
     return (
@@ -143,15 +151,17 @@ class Script:
     def step(self, step_id: str) -> Step | None:
         return self._by_id.get(step_id)
 
-    def opening(self) -> list[str]:
-        """The platform's lines, in their fixed order, then the client's greeting: the first audio of every call."""
+    def platform_lines(self) -> list[str]:
+        """The platform's opening lines, in their fixed order: disclosure, recording notice, options."""
         lines = [disclosure(self.client_name)]
         if self.recording:
             lines.append(RECORDING_NOTICE)
         lines.append(options(self.client_name))
-        if self.greeting:
-            lines.append(self.greeting)
         return lines
+
+    def opening(self) -> list[str]:
+        """The platform's lines, then the client's greeting: the first audio of every call."""
+        return self.platform_lines() + ([self.greeting] if self.greeting else [])
 
     def preview(self) -> list[Line]:
         """Every line the agent can say, in order, marked with who wrote it."""
