@@ -1,0 +1,160 @@
+"""Reads of campaigns and calls: what the dispatcher paces by, and what the portal and API show."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from .models import Call, CallingLimit, Campaign, CampaignContact, GateTally
+
+_MACHINE = Q(answered_by__startswith="machine")
+ROLLING_WINDOW = datetime.timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class AbandonedRate:
+    """Ofcom's abandoned-call rate over the last 24 hours: abandoned / (abandoned + live).
+
+    Answering-machine detection sometimes takes a person for a machine; that
+    person heard a message and was hung up on, so an estimated share of the
+    machine detections counts as abandoned too.
+    """
+
+    abandoned: int = 0
+    live: int = 0
+    machines: int = 0
+
+    @property
+    def estimated_false_positives(self) -> float:
+        return self.machines * settings.AMD_FALSE_POSITIVE_RATE
+
+    @property
+    def rate(self) -> float:
+        abandoned = self.abandoned + self.estimated_false_positives
+        total = abandoned + self.live
+        return abandoned / total if total else 0.0
+
+    @property
+    def slow_at(self) -> float:
+        return settings.ABANDONED_RATE_SLOW_AT
+
+    @property
+    def pause_at(self) -> float:
+        return settings.ABANDONED_RATE_PAUSE_AT
+
+    @property
+    def limit(self) -> float:
+        return settings.ABANDONED_RATE_LIMIT
+
+
+def abandoned_rates(campaign_ids, *, now: datetime.datetime | None = None) -> dict[int, AbandonedRate]:
+    """The rate for each campaign, in one query."""
+    now = now or timezone.now()
+    rows = (
+        Call.objects.filter(campaign_id__in=list(campaign_ids), ended_at__gte=now - ROLLING_WINDOW)
+        .values("campaign_id")
+        .annotate(
+            abandoned=Count("id", filter=Q(outcome=Call.Outcome.ABANDONED)),
+            live=Count("id", filter=Q(answered_at__isnull=False) & ~_MACHINE & ~Q(outcome=Call.Outcome.ABANDONED)),
+            machines=Count("id", filter=_MACHINE),
+        )
+        .order_by()
+    )
+    rates = {pk: AbandonedRate() for pk in campaign_ids}
+    for row in rows:
+        rates[row["campaign_id"]] = AbandonedRate(row["abandoned"], row["live"], row["machines"])
+    return rates
+
+
+def abandoned_rate(campaign: Campaign, *, now: datetime.datetime | None = None) -> AbandonedRate:
+    return abandoned_rates([campaign.pk], now=now)[campaign.pk]
+
+
+def organisation_call_limit(organisation_id: int) -> int:
+    limit = CallingLimit.objects.filter(organisation_id=organisation_id).values_list("max_concurrent_calls", flat=True).first()
+    return settings.CAMPAIGN_ORGANISATION_MAX_CONCURRENT_CALLS if limit is None else limit
+
+
+def on_the_line(campaign: Campaign) -> tuple[int, int]:
+    """Calls of the campaign, and of its whole organisation, that are queued, ringing or in progress."""
+    counts = Call.objects.filter(organisation_id=campaign.organisation_id, status__in=Call.ON_THE_LINE).aggregate(
+        campaign=Count("id", filter=Q(campaign_id=campaign.pk)), organisation=Count("id")
+    )
+    return counts["campaign"], counts["organisation"]
+
+
+def effective_concurrency(campaign: Campaign) -> int:
+    """The campaign's calls at once, halved while the dispatcher has it slowed for its abandoned-call rate."""
+    if campaign.slowed_at:
+        return max(1, campaign.max_concurrent_calls // 2)
+    return campaign.max_concurrent_calls
+
+
+def running_campaigns() -> QuerySet[Campaign]:
+    return Campaign.objects.filter(state=Campaign.State.RUNNING).select_related("organisation", "caller_id").order_by("pk")
+
+
+def scheduled_campaigns() -> QuerySet[Campaign]:
+    return Campaign.objects.filter(state=Campaign.State.SCHEDULED)
+
+
+def finished_running_campaigns() -> QuerySet[Campaign]:
+    """Running campaigns with nobody left to call and nothing on the line."""
+    waiting = Q(contacts__state__in=[CampaignContact.State.WAITING, CampaignContact.State.IN_CALL])
+    return Campaign.objects.filter(state=Campaign.State.RUNNING).annotate(left=Count("contacts", filter=waiting)).filter(left=0)
+
+
+def campaigns_past_end_date(now: datetime.datetime | None = None) -> QuerySet[Campaign]:
+    today = timezone.localdate(now or timezone.now())
+    return Campaign.objects.filter(state=Campaign.State.RUNNING, end_date__lt=today)
+
+
+# --- Portal and API --------------------------------------------------------------------------
+
+
+def campaigns_for(organisation) -> QuerySet[Campaign]:
+    return Campaign.objects.filter(organisation=organisation).select_related("caller_id")
+
+
+def gate_counts(campaign: Campaign) -> dict[str, int]:
+    """How many times the gate allowed, and refused for each reason, the campaign's contacts."""
+    return dict(GateTally.objects.filter(campaign=campaign).values_list("decision", "count"))
+
+
+def progress(campaign: Campaign, *, now: datetime.datetime | None = None) -> dict:
+    """The live figures of a campaign's page: calls, outcomes, refusals and the abandoned-call rate."""
+    calls = Call.objects.filter(campaign=campaign).aggregate(
+        dialled=Count("id", filter=~Q(status=Call.Status.CANCELLED)),
+        on_the_line=Count("id", filter=Q(status__in=Call.ON_THE_LINE)),
+        connected=Count("id", filter=Q(answered_at__isnull=False)),
+        completed=Count("id", filter=Q(outcome=Call.Outcome.COMPLETED_SCRIPT)),
+        opted_out=Count("id", filter=Q(outcome=Call.Outcome.OPTED_OUT)),
+        transferred=Count("id", filter=Q(outcome=Call.Outcome.TRANSFERRED)),
+        voicemail=Count("id", filter=Q(outcome=Call.Outcome.VOICEMAIL)),
+        abandoned=Count("id", filter=Q(outcome=Call.Outcome.ABANDONED)),
+        not_interested=Count("id", filter=Q(outcome=Call.Outcome.NOT_INTERESTED)),
+        failed=Count("id", filter=Q(outcome=Call.Outcome.FAILED)),
+        slow_first_audio=Count("id", filter=Q(slow_first_audio=True)),
+        connected_seconds=Sum("duration_seconds", filter=Q(answered_at__isnull=False)),
+    )
+    contacts = dict(CampaignContact.objects.filter(campaign=campaign).values_list("state").annotate(n=Count("id")).order_by())
+    rate = abandoned_rate(campaign, now=now)
+    return {
+        "state": campaign.state,
+        "calls": {k: v or 0 for k, v in calls.items()},
+        "contacts": {state: contacts.get(state, 0) for state in CampaignContact.State.values},
+        "gate": gate_counts(campaign),
+        "abandoned_rate": {
+            "rate": round(rate.rate, 4),
+            "abandoned": rate.abandoned,
+            "live": rate.live,
+            "machines": rate.machines,
+            "estimated_false_positives": round(rate.estimated_false_positives, 2),
+            "slow_at": rate.slow_at,
+            "pause_at": rate.pause_at,
+            "limit": rate.limit,
+        },
+        "slowed": bool(campaign.slowed_at),
+    }
