@@ -38,7 +38,7 @@ LIMITS = {"greeting": 400, "question": 300, "closing": 300, "label": 60, "phrase
 _STEP_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 # Client text may not contradict the disclosure: an AI may not claim to be a person (P52).
-_CLAIMS_TO_BE_HUMAN = re.compile(
+CLAIMS_TO_BE_HUMAN = re.compile(
     r"\b(i\s*(am|'m)\s+(a\s+)?(real|human|live)\s+(person|agent|being)|i\s*(am|'m)\s+(not\s+)?(a\s+)?(robot|machine|computer|an?\s+ai)"
     r"|this\s+is\s+not\s+an?\s+(automated|recorded|ai|robot)|not\s+an?\s+automated\s+call|i\s*(am|'m)\s+a\s+human)\b",
     re.IGNORECASE,
@@ -190,7 +190,7 @@ def _text(errors: dict, path: str, value, limit_key: str, *, required: bool) -> 
         errors[path] = "This is required."
     elif len(value) > LIMITS[limit_key]:
         errors[path] = f"Keep this to {LIMITS[limit_key]} characters (it has {len(value)})."
-    elif _CLAIMS_TO_BE_HUMAN.search(value):
+    elif CLAIMS_TO_BE_HUMAN.search(value):
         errors[path] = "The agent is an AI and the call says so first: the script may not claim otherwise."
     return value
 

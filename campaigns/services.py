@@ -21,6 +21,7 @@ from nextsupport import audit
 
 from . import calling_window, events, script, telephony
 from .callbacks import url_for
+from .conversation import guardrails
 from .models import CallerId, CallingLimit, Campaign, CampaignContact, GateTally, ScriptVersion
 from .numbers import returnable_uk_number
 from .telephony.base import ProviderError
@@ -265,6 +266,9 @@ def script_version_save(*, campaign: Campaign, content, by, request=None) -> Scr
     if campaign.has_ended:
         raise ValidationError(f"The campaign is {campaign.get_state_display().lower()}: its script can no longer change.")
     content = script.normalised(content)
+    problems = guardrails.script_problems(script.parse(content, client_name=campaign.organisation.display_name))
+    if problems:
+        raise ValidationError(problems)
     latest = campaign.script_versions.order_by("-number").first()
     if latest is not None and latest.content == content:
         return latest

@@ -22,7 +22,7 @@ Every line the agent speaks that the platform did not write passes `guard_reply`
 
 import re
 
-from campaigns.script import _CLAIMS_TO_BE_HUMAN, PERSON_DIGIT, STOP_DIGIT, Script
+from campaigns.script import CLAIMS_TO_BE_HUMAN, PERSON_DIGIT, STOP_DIGIT, Script
 
 MAX_REPLY_CHARS = 300
 
@@ -206,7 +206,7 @@ def ai_reminder(client: str) -> str:
 
 # --- What the agent says -------------------------------------------------------------
 
-# _CLAIMS_TO_BE_HUMAN (the script editor's rule) misses a few short forms a generator might produce.
+# CLAIMS_TO_BE_HUMAN (the script editor's rule) misses a few short forms a generator might produce.
 _ALSO_CLAIMS_TO_BE_HUMAN = re.compile(
     r"\bi am (?:a |an )?(?:human|person|real)\b|\b(?:am|is) not (?:a |an )?(?:ai|a i|robot|bot|machine|automated)\b"
 )
@@ -247,7 +247,7 @@ def _speakable(text: str) -> str:
 
 def _claims_to_be_human(text: str) -> bool:
     plain = text.translate(_APOSTROPHES)
-    return bool(_CLAIMS_TO_BE_HUMAN.search(plain) or _ALSO_CLAIMS_TO_BE_HUMAN.search(_flat(normalise(plain))))
+    return bool(CLAIMS_TO_BE_HUMAN.search(plain) or _ALSO_CLAIMS_TO_BE_HUMAN.search(_flat(normalise(plain))))
 
 
 def _shortened(text: str, limit: int) -> str:
@@ -260,3 +260,27 @@ def _shortened(text: str, limit: int) -> str:
     # No sentence ends in time: end at the last whole word, as a sentence.
     words = head[:limit].rsplit(" ", 1)[0].rstrip(",;:-")
     return f"{words}."
+
+
+def script_problems(script: Script) -> dict[str, str]:
+    """What in a client's script the guardrails would override, for the editor to refuse at once.
+
+    An expected answer that means "stop" or "a person" would never be reached
+    (the guardrails always win), and a line about card or bank details would be
+    replaced on the call: both are refused when the script is saved, not found
+    out on a call.
+    """
+    problems = {}
+    lines = {"greeting": script.greeting, "closing": script.closing}
+    lines.update({f"steps[{i}].question": step.question for i, step in enumerate(script.steps)})
+    for path, text in lines.items():
+        if text and _ASKS_FOR_SECRETS.search(_flat(normalise(text))):
+            problems[path] = "The agent never asks for card details, bank details or passwords: take this out."
+    for i, step in enumerate(script.steps):
+        for j, answer in enumerate(step.answers):
+            for phrase in answer.phrases:
+                if is_opt_out(phrase):
+                    problems[f"steps[{i}].answers[{j}].phrases"] = f"'{phrase}' always stops the calls; it cannot be an answer."
+                elif asks_for_person(phrase):
+                    problems[f"steps[{i}].answers[{j}].phrases"] = f"'{phrase}' always asks for a person; it cannot be an answer."
+    return problems
