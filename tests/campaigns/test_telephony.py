@@ -1,20 +1,37 @@
-"""The call instructions (TwiML) of each turn, and the parsing of every kind of webhook into CallEvents.
+"""The telephony providers: the REST requests Twilio's SDK sends, webhook signatures, the TwiML of each turn
+and the parsing of every webhook.
 
-No test here needs the database.
+No test here needs the database: Twilio's API is played by an injected HTTP client.
 """
 
+import contextlib
+import dataclasses
 import enum
+import json
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
 from xml.etree import ElementTree
 
 import pytest
+import requests
+from django.core.exceptions import ImproperlyConfigured
 from django.http import QueryDict
+from twilio.http import HttpClient
+from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
+from twilio.request_validator import RequestValidator
 
 from campaigns import script
 from campaigns.models import Call
 from campaigns.telephony import twiml
-from campaigns.telephony.base import CallbackUrls
+from campaigns.telephony.base import CallbackUrls, CallRequest, ProviderError
 from campaigns.telephony.parsing import parse_event
+from campaigns.telephony.twilio import BytesHttpClient, TwilioProvider
 
+ACCOUNT_SID = "AC" + "1" * 32
+AUTH_TOKEN = "twilio-test-auth-token"
 CALL_SID = "CA" + "2" * 32
 RECORDING_SID = "RE" + "3" * 32
 CALLER_ID = "+442071838710"  # its last two digits: a simulated person who answers
@@ -44,6 +61,326 @@ def opening(base: str = BASE, *, record: bool = False) -> str:
     return twiml.opening_twiml(
         [script.disclosure(CLIENT), script.options(CLIENT)], gather_action=callbacks(base).turn, question=[QUESTIONS[0]]
     )
+
+
+def call_request(to: str = "+447700900001", **changes) -> CallRequest:
+    base = changes.pop("base", BASE)
+    values = {
+        "call_id": 7,
+        "to": to,
+        "caller_id": CALLER_ID,
+        "instructions": opening(base, record=changes.pop("record", False)),
+        "callbacks": callbacks(base),
+        "ring_timeout_seconds": 25,
+    }
+    return CallRequest(**{**values, **changes})
+
+
+@dataclasses.dataclass
+class Sent:
+    method: str
+    url: str
+    params: dict
+    data: dict
+    auth: tuple | None
+
+
+class RecordingHttpClient(HttpClient):
+    """Twilio's API, played by a list of answers: records exactly what the SDK would have sent."""
+
+    def __init__(self, *answers):
+        super().__init__(logging.getLogger("tests.twilio"), is_async=False)
+        self.answers = list(answers)
+        self.sent: list[Sent] = []
+
+    def request(self, method, uri, params=None, data=None, headers=None, auth=None, timeout=None, allow_redirects=False):
+        self.sent.append(Sent(method, uri, params or {}, data or {}, auth))
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        status, body = answer
+        return Response(status, body if isinstance(body, str | bytes) else json.dumps(body))
+
+
+def twilio(*answers) -> tuple[TwilioProvider, RecordingHttpClient]:
+    http = RecordingHttpClient(*answers)
+    return TwilioProvider(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, http_client=http), http
+
+
+API = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}"
+
+
+@pytest.mark.obligation("P50", "P07")
+def test_twilio_call_sends_the_opening_inline_with_callbacks_async_amd_and_a_long_ring():
+    # given Twilio accepting the call
+    twilio_provider, http = twilio((201, {"sid": CALL_SID, "status": "queued"}))
+    request = call_request()
+
+    # when the call is placed
+    sid = twilio_provider.place_call(request)
+
+    # then exactly these parameters went to the Calls resource: the caller ID shown (P50), the opening
+    # inline, every status event, asynchronous AMD, a ring of 25 s; and no recording from the start (P07)
+    assert sid == CALL_SID
+    [sent] = http.sent
+    assert (sent.method, sent.url, sent.auth) == ("POST", f"{API}/Calls.json", (ACCOUNT_SID, AUTH_TOKEN))
+    assert sent.data == {
+        "To": "+447700900001",
+        "From": CALLER_ID,
+        "Twiml": request.instructions,
+        "StatusCallback": f"{BASE}/status/7",
+        "StatusCallbackEvent": ["initiated", "ringing", "answered", "completed"],
+        "StatusCallbackMethod": "POST",
+        "Timeout": 25,
+        "FallbackUrl": f"{BASE}/fallback/7",
+        "FallbackMethod": "POST",
+        "MachineDetection": "Enable",
+        "AsyncAmd": "true",
+        "AsyncAmdStatusCallback": f"{BASE}/machine_detection/7",
+        "AsyncAmdStatusCallbackMethod": "POST",
+    }
+
+
+def test_twilio_call_without_machine_detection_asks_for_none():
+    twilio_provider, http = twilio((201, {"sid": CALL_SID}))
+
+    twilio_provider.place_call(call_request(machine_detection=False))
+
+    assert not {"MachineDetection", "AsyncAmd", "AsyncAmdStatusCallback"} & set(http.sent[0].data)
+
+
+def test_instructions_longer_than_twilio_takes_are_refused():
+    twilio_provider, http = twilio()
+
+    with pytest.raises(ProviderError, match="at most 4000") as refused:
+        twilio_provider.place_call(call_request(instructions="<Response>" + "x" * 4000 + "</Response>"))
+
+    assert refused.value.permanent
+    assert http.sent == []
+
+
+@pytest.mark.obligation("P07")
+def test_twilio_recording_starts_on_the_call_dual_channel_with_its_status_callback():
+    twilio_provider, http = twilio((201, {"sid": RECORDING_SID, "call_sid": CALL_SID, "status": "in-progress"}))
+
+    recording_sid = twilio_provider.start_recording(CALL_SID, status_callback=f"{BASE}/recording/7")
+
+    assert recording_sid == RECORDING_SID
+    [sent] = http.sent
+    assert (sent.method, sent.url) == ("POST", f"{API}/Calls/{CALL_SID}/Recordings.json")
+    assert sent.data == {
+        "RecordingStatusCallback": f"{BASE}/recording/7",
+        "RecordingStatusCallbackEvent": ["completed", "absent"],
+        "RecordingStatusCallbackMethod": "POST",
+        "RecordingChannels": "dual",
+    }
+
+
+def test_twilio_update_call_replaces_its_twiml_and_hang_up_completes_it():
+    twilio_provider, http = twilio((200, {"sid": CALL_SID}), (200, {"sid": CALL_SID}))
+    voicemail = twiml.message_then_hangup([script.information_message(CLIENT, CALLER_ID)])
+
+    twilio_provider.update_call(CALL_SID, voicemail)
+    twilio_provider.hang_up(CALL_SID)
+
+    assert [(s.method, s.url, s.data) for s in http.sent] == [
+        ("POST", f"{API}/Calls/{CALL_SID}.json", {"Twiml": voicemail}),
+        ("POST", f"{API}/Calls/{CALL_SID}.json", {"Status": "completed"}),
+    ]
+
+
+@pytest.mark.obligation("P24")
+def test_twilio_recording_is_fetched_as_dual_channel_wav_over_https_with_the_account_credentials():
+    audio = b"RIFF\x00\xff\x80binary audio\x00"
+    twilio_provider, http = twilio((200, audio))
+
+    fetched = twilio_provider.fetch_recording(RECORDING_SID)
+
+    assert (fetched.content, fetched.content_type) == (audio, "audio/wav")
+    [sent] = http.sent
+    assert (sent.method, sent.url, sent.params, sent.auth) == (
+        "GET",
+        f"{API}/Recordings/{RECORDING_SID}.wav",
+        {"RequestedChannels": "2"},
+        (ACCOUNT_SID, AUTH_TOKEN),
+    )
+
+
+def test_twilio_recording_missing_when_fetched_is_a_permanent_error():
+    twilio_provider, _ = twilio((404, {"code": 20404, "message": "not found", "status": 404}))
+
+    with pytest.raises(ProviderError) as failed:
+        twilio_provider.fetch_recording(RECORDING_SID)
+
+    assert failed.value.permanent
+
+
+def test_twilio_recording_is_deleted_then_checked_gone():
+    twilio_provider, http = twilio(
+        (204, ""), (404, {"code": 20404, "message": "The requested resource was not found", "status": 404})
+    )
+
+    twilio_provider.delete_recording(RECORDING_SID)
+    exists = twilio_provider.recording_exists(RECORDING_SID)
+
+    assert exists is False
+    assert [(s.method, s.url) for s in http.sent] == [
+        ("DELETE", f"{API}/Recordings/{RECORDING_SID}.json"),
+        ("GET", f"{API}/Recordings/{RECORDING_SID}.json"),
+    ]
+
+
+def test_twilio_recording_still_there_is_reported_and_deleting_one_already_gone_is_not_an_error():
+    twilio_provider, _ = twilio((200, {"sid": RECORDING_SID}), (404, {"code": 20404, "message": "gone", "status": 404}))
+
+    assert twilio_provider.recording_exists(RECORDING_SID) is True
+    twilio_provider.delete_recording(RECORDING_SID)
+
+
+def test_twilio_recording_check_that_fails_is_not_taken_for_gone():
+    twilio_provider, _ = twilio((503, {"code": 20503, "message": "unavailable", "status": 503}))
+
+    with pytest.raises(ProviderError) as failed:
+        twilio_provider.recording_exists(RECORDING_SID)
+
+    assert not failed.value.permanent
+
+
+def test_twilio_caller_id_validation_request_returns_the_code_to_key_in():
+    twilio_provider, http = twilio((201, {"account_sid": ACCOUNT_SID, "call_sid": CALL_SID, "validation_code": "123456"}))
+
+    validation = twilio_provider.validate_caller_id(
+        CALLER_ID, friendly_name="Customer line", status_callback=f"{BASE}/caller_id/3"
+    )
+
+    assert (validation.code, validation.reference) == ("123456", CALL_SID)
+    [sent] = http.sent
+    assert (sent.method, sent.url) == ("POST", f"{API}/OutgoingCallerIds.json")
+    assert sent.data == {
+        "PhoneNumber": CALLER_ID,
+        "FriendlyName": "Customer line",
+        "StatusCallback": f"{BASE}/caller_id/3",
+        "StatusCallbackMethod": "POST",
+    }
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "permanent"),
+    [
+        (400, 21211, True),  # invalid 'To' number
+        (400, 21214, True),  # 'To' number cannot be reached
+        (400, 13223, True),  # invalid phone number format
+        (403, 21215, True),  # the account may not call this country
+        (401, 20003, True),  # bad credentials
+        (429, 20429, False),  # too many requests
+        (500, 20500, False),
+        (503, None, False),
+    ],
+)
+def test_twilio_errors_become_provider_errors_permanent_only_when_retrying_cannot_help(status, code, permanent):
+    twilio_provider, _ = twilio((status, {"code": code, "message": "refused", "status": status}))
+
+    with pytest.raises(ProviderError) as failed:
+        twilio_provider.place_call(call_request())
+
+    assert failed.value.permanent is permanent
+    assert failed.value.code == (str(code) if code else "")
+
+
+@pytest.mark.parametrize("failure", [requests.ConnectionError("refused"), requests.Timeout("slow")])
+def test_twilio_unreachable_is_a_transient_provider_error(failure):
+    twilio_provider, _ = twilio(failure)
+
+    with pytest.raises(ProviderError) as failed:
+        twilio_provider.hang_up(CALL_SID)
+
+    assert not failed.value.permanent
+
+
+def test_twilio_is_not_offered_without_credentials(settings):
+    settings.TWILIO_ACCOUNT_SID = ""
+    settings.TWILIO_AUTH_TOKEN = ""
+
+    with pytest.raises(ImproperlyConfigured, match="TWILIO_ACCOUNT_SID"):
+        TwilioProvider()
+
+
+@contextlib.contextmanager
+def local_server(answer):
+    """A real HTTP server on 127.0.0.1: `answer(url, params, headers, method) -> (status, content_type, bytes)`."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+            params = dict(parse_qsl(body, keep_blank_values=True))
+            url = f"http://127.0.0.1:{server.server_port}{self.path}"
+            status, content_type, content = answer(url, params, dict(self.headers), self.command)
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
+
+        do_GET = do_POST = do_DELETE = _answer
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_default_http_client_keeps_a_recordings_bytes_which_the_sdks_own_would_garble():
+    audio = bytes(range(256)) * 4
+    with local_server(lambda url, params, headers, method: (200, "audio/x-wav", audio)) as base:
+        ours = BytesHttpClient(timeout=5).request("GET", f"{base}/Recordings/{RECORDING_SID}.wav")
+        sdks = TwilioHttpClient(timeout=5).request("GET", f"{base}/Recordings/{RECORDING_SID}.wav")
+
+    assert ours.content == audio
+    assert isinstance(sdks.content, str)  # decoded text, not the audio: why BytesHttpClient exists
+
+
+STATUS_PARAMS = {"CallSid": CALL_SID, "AccountSid": ACCOUNT_SID, "CallStatus": "ringing", "SequenceNumber": "1"}
+
+
+def test_a_webhook_signed_with_the_sdks_validator_verifies():
+    url = f"{BASE}/status/7"
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(url, STATUS_PARAMS)
+
+    assert twilio()[0].verify_webhook(url=url, params=STATUS_PARAMS, signature=signature)
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        pytest.param(lambda url, params: ("", url, params), id="unsigned"),
+        pytest.param(
+            lambda url, params: (RequestValidator("another-token").compute_signature(url, params), url, params), id="other-token"
+        ),
+        pytest.param(
+            lambda url, params: (
+                RequestValidator(AUTH_TOKEN).compute_signature(url, params),
+                url,
+                {**params, "CallStatus": "completed"},
+            ),
+            id="params-changed",
+        ),
+        pytest.param(
+            lambda url, params: (RequestValidator(AUTH_TOKEN).compute_signature(url, params), f"{BASE}/status/8", params),
+            id="other-url",
+        ),
+    ],
+)
+def test_a_webhook_unsigned_or_wrongly_signed_does_not_verify(tamper):
+    signature, url, params = tamper(f"{BASE}/status/7", STATUS_PARAMS)
+
+    assert not twilio()[0].verify_webhook(url=url, params=params, signature=signature)
 
 
 def parsed(document: str) -> ElementTree.Element:
