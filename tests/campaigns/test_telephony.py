@@ -1,23 +1,28 @@
-"""The telephony providers: the REST requests Twilio's SDK sends, webhook signatures, the TwiML of each turn
-and the parsing of every webhook.
+"""The telephony providers: the REST requests Twilio's SDK sends, webhook signatures, the TwiML of each turn,
+the parsing of every webhook, and the simulator playing each persona against a fake platform.
 
-No test here needs the database: Twilio's API is played by an injected HTTP client.
+No test here needs the database: the fake platform answers webhooks with TwiML
+the way the real views will, and the simulator keeps its calls in files.
 """
 
 import contextlib
 import dataclasses
+import email.utils
 import enum
+import io
 import json
 import logging
 import threading
+import wave
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 from xml.etree import ElementTree
 
 import pytest
 import requests
 from django.core.exceptions import ImproperlyConfigured
 from django.http import QueryDict
+from django.utils.crypto import salted_hmac
 from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
@@ -25,9 +30,12 @@ from twilio.request_validator import RequestValidator
 
 from campaigns import script
 from campaigns.models import Call
-from campaigns.telephony import twiml
+from campaigns.telephony import simulator, twiml
 from campaigns.telephony.base import CallbackUrls, CallRequest, ProviderError
 from campaigns.telephony.parsing import parse_event
+from campaigns.telephony.simulator import Persona, SimulatorProvider, example_number, persona_for
+from campaigns.telephony.simulator.call import APPLICATION_ERROR
+from campaigns.telephony.simulator.people import seconds_to_say
 from campaigns.telephony.twilio import BytesHttpClient, TwilioProvider
 
 ACCOUNT_SID = "AC" + "1" * 32
@@ -74,6 +82,34 @@ def call_request(to: str = "+447700900001", **changes) -> CallRequest:
         "ring_timeout_seconds": 25,
     }
     return CallRequest(**{**values, **changes})
+
+
+@pytest.fixture(autouse=True)
+def simulator_files(settings, tmp_path):
+    settings.TELEPHONY_SIMULATOR_DIR = tmp_path / "simulator"
+    settings.TELEPHONY_SIMULATOR_PACE = 0.0
+    settings.TELEPHONY_SIMULATOR_AUTORUN = False
+    return settings.TELEPHONY_SIMULATOR_DIR
+
+
+@dataclasses.dataclass
+class Chosen:
+    provider: object
+    token: str  # what its webhooks are signed with
+    dialled: object  # () -> what it dialled so far
+
+
+@pytest.fixture(params=["twilio", "simulator"])
+def either_provider(request, simulator_files):
+    """Each provider in turn, for what both must do the same way."""
+    if request.param == "twilio":
+        http = RecordingHttpClient()
+        chosen = TwilioProvider(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN, http_client=http)
+        return Chosen(chosen, AUTH_TOKEN, lambda: http.sent)
+    return Chosen(SimulatorProvider(), simulator.auth_token(), lambda: list(simulator_files.glob("calls/*.json")))
+
+
+# --- Twilio's REST API, as the SDK sends it -------------------------------------
 
 
 @dataclasses.dataclass
@@ -147,6 +183,23 @@ def test_twilio_call_without_machine_detection_asks_for_none():
     twilio_provider.place_call(call_request(machine_detection=False))
 
     assert not {"MachineDetection", "AsyncAmd", "AsyncAmdStatusCallback"} & set(http.sent[0].data)
+
+
+def test_a_call_that_would_ring_less_than_20_seconds_is_refused_before_dialling(either_provider):
+    with pytest.raises(ProviderError, match="at least 20 s") as refused:
+        either_provider.provider.place_call(call_request(ring_timeout_seconds=15))
+
+    assert refused.value.permanent
+    assert either_provider.dialled() == []
+
+
+@pytest.mark.obligation("P50")
+def test_a_call_without_a_caller_id_is_refused(either_provider):
+    with pytest.raises(ProviderError, match="caller ID") as refused:
+        either_provider.provider.place_call(call_request(caller_id=""))
+
+    assert refused.value.permanent
+    assert either_provider.dialled() == []
 
 
 def test_instructions_longer_than_twilio_takes_are_refused():
@@ -346,6 +399,9 @@ def test_the_default_http_client_keeps_a_recordings_bytes_which_the_sdks_own_wou
     assert isinstance(sdks.content, str)  # decoded text, not the audio: why BytesHttpClient exists
 
 
+# --- Webhook signatures ----------------------------------------------------------
+
+
 STATUS_PARAMS = {"CallSid": CALL_SID, "AccountSid": ACCOUNT_SID, "CallStatus": "ringing", "SequenceNumber": "1"}
 
 
@@ -381,6 +437,25 @@ def test_a_webhook_unsigned_or_wrongly_signed_does_not_verify(tamper):
     signature, url, params = tamper(f"{BASE}/status/7", STATUS_PARAMS)
 
     assert not twilio()[0].verify_webhook(url=url, params=params, signature=signature)
+
+
+def test_simulator_signs_with_its_setting_or_a_secret_derived_from_secret_key(settings):
+    settings.TELEPHONY_SIMULATOR_AUTH_TOKEN = ""
+    derived = simulator.auth_token()
+    settings.TELEPHONY_SIMULATOR_AUTH_TOKEN = "simulator-token"
+
+    assert derived == salted_hmac("campaigns.telephony.simulator", "auth token", algorithm="sha256").hexdigest()
+    assert simulator.auth_token() == "simulator-token"
+    url = f"{BASE}/status/7"
+    assert SimulatorProvider().verify_webhook(
+        url=url, params=STATUS_PARAMS, signature=RequestValidator("simulator-token").compute_signature(url, STATUS_PARAMS)
+    )
+    assert not SimulatorProvider().verify_webhook(
+        url=url, params=STATUS_PARAMS, signature=RequestValidator(derived).compute_signature(url, STATUS_PARAMS)
+    )
+
+
+# --- TwiML ---------------------------------------------------------------------
 
 
 def parsed(document: str) -> ElementTree.Element:
@@ -509,6 +584,9 @@ def test_call_back_greeting_listens_for_nine_or_stop(settings):
     [gather] = list(root)
     assert_listens_for_one_answer(gather, f"{BASE}/inbound_choice")
     assert [say.text for say in gather] == [script.callback_greeting(CLIENT)]
+
+
+# --- Webhook parameters as CallEvents ------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -651,3 +729,498 @@ def test_a_webhook_naming_no_call_is_a_clear_error(kind):
 def test_an_unknown_webhook_kind_is_a_clear_error():
     with pytest.raises(ValueError, match="Unknown webhook kind 'telepathy'"):
         parse_event("telepathy", {"CallSid": CALL_SID})
+
+
+def test_both_providers_parse_with_the_same_parser(either_provider):
+    event = either_provider.provider.parse_event("dial", {"CallSid": CALL_SID, "DialCallStatus": "completed"})
+
+    assert event.dial_status == "completed"
+
+
+# --- The simulator -----------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Webhook:
+    url: str
+    params: dict
+    headers: dict
+
+    @property
+    def kind(self) -> str:
+        return urlsplit(self.url).path.split("/")[-2]  # .../<kind>/<call id>
+
+    @property
+    def label(self) -> str:
+        detail = self.params.get("CallStatus") if self.kind == "status" else self.params.get("AnsweredBy")
+        return f"{self.kind}:{detail}" if detail else self.kind
+
+
+class FakePlatform:
+    """The platform's webhooks for one call, answered as the real views will: TwiML from twiml.py and
+    campaigns.script, provider calls where the platform would make them. Records every webhook."""
+
+    def __init__(self, base: str = BASE, *, hang_up_on_first_answer: bool = False):
+        self.base = base
+        self.callbacks = callbacks(base)
+        self.provider = SimulatorProvider()
+        self.webhooks: list[Webhook] = []
+        self.step = 0
+        self.empty_answers = 0
+        self.recording_sid = ""
+        self.hang_up_on_first_answer = hang_up_on_first_answer
+
+    def __call__(self, url: str, params: dict, headers: dict) -> tuple[int, str]:
+        webhook = Webhook(url, dict(params), dict(headers))
+        self.webhooks.append(webhook)
+        return 200, getattr(self, webhook.kind)(webhook.params)
+
+    def labels(self) -> list[str]:
+        return [webhook.label for webhook in self.webhooks]
+
+    def of_kind(self, kind: str) -> list[dict]:
+        return [webhook.params for webhook in self.webhooks if webhook.kind == kind]
+
+    def status(self, params):
+        return ""
+
+    def machine_detection(self, params):
+        if params["AnsweredBy"] == "machine_start":
+            self.provider.update_call(
+                params["CallSid"], twiml.message_then_hangup([script.information_message(CLIENT, CALLER_ID)])
+            )
+        return ""
+
+    def after_notice(self, params):
+        # Recording starts only now, once the notice has been spoken (P07).
+        self.recording_sid = self.provider.start_recording(params["CallSid"], status_callback=self.callbacks.recording)
+        return twiml.opening_twiml([script.options(CLIENT)], gather_action=self.callbacks.turn, question=[QUESTIONS[0]])
+
+    def turn(self, params):
+        heard, digits = params.get("SpeechResult", "").lower(), params.get("Digits", "")
+        if self.hang_up_on_first_answer:
+            self.provider.hang_up(params["CallSid"])
+        if "stop" in heard or digits == script.STOP_DIGIT:
+            return twiml.message_then_hangup([script.opt_out_confirmation(CLIENT)])
+        if "person" in heard or digits == script.PERSON_DIGIT:
+            return twiml.turn_twiml(
+                [script.transfer_notice(CLIENT)],
+                twiml.TRANSFER,
+                transfer_to=TRANSFER_TO,
+                caller_id=CALLER_ID,
+                dial_action=self.callbacks.dial,
+            )
+        if not heard and not digits:
+            return self._reprompt()
+        self.step += 1
+        if self.step < len(QUESTIONS):
+            return twiml.turn_twiml([QUESTIONS[self.step]], twiml.LISTEN, gather_action=self.callbacks.turn)
+        return twiml.turn_twiml([script.GOODBYE], twiml.HANG_UP)
+
+    def _reprompt(self):
+        self.empty_answers += 1
+        if self.empty_answers > 1:
+            return twiml.turn_twiml([script.GOODBYE], twiml.HANG_UP)
+        return twiml.turn_twiml([script.NOT_UNDERSTOOD, QUESTIONS[self.step]], twiml.LISTEN, gather_action=self.callbacks.turn)
+
+    def dial(self, params):
+        if params["DialCallStatus"] == "completed":
+            return twiml.message_then_hangup([])
+        return twiml.message_then_hangup([script.transfer_failed(CLIENT, CALLER_ID)])
+
+    def fallback(self, params):
+        return twiml.message_then_hangup([script.information_message(CLIENT, CALLER_ID)])
+
+    def recording(self, params):
+        return ""
+
+    def caller_id(self, params):
+        return ""
+
+
+def play(persona: Persona, *, platform: FakePlatform | None = None, **request) -> tuple[FakePlatform, str]:
+    platform = platform or FakePlatform()
+    sid = platform.provider.place_call(call_request(example_number(persona), **request))
+    simulator.play_call(sid, transport=platform)
+    return platform, sid
+
+
+def agent_lines(sid: str) -> list[str]:
+    return [segment["text"] for segment in simulator.call_state(sid)["transcript"] if segment["speaker"] == "agent"]
+
+
+def assert_all_signed(platform: FakePlatform) -> None:
+    validator = RequestValidator(simulator.auth_token())
+    for webhook in platform.webhooks:
+        assert validator.validate(webhook.url, webhook.params, webhook.headers["X-Twilio-Signature"]), webhook.url
+        assert platform.provider.verify_webhook(
+            url=webhook.url, params=webhook.params, signature=webhook.headers["X-Twilio-Signature"]
+        )
+
+
+def moment(params: dict):
+    return email.utils.parsedate_to_datetime(params["Timestamp"])
+
+
+@pytest.mark.parametrize(
+    ("last_two", "persona"),
+    [
+        ("00", Persona.COOPERATIVE),
+        ("39", Persona.COOPERATIVE),
+        ("40", Persona.VOICEMAIL),
+        ("52", Persona.BUSY),
+        ("57", Persona.NO_ANSWER),
+        ("61", Persona.STOP),
+        ("66", Persona.PERSON_ANSWERED),
+        ("73", Persona.PERSON_UNANSWERED),
+        ("75", Persona.HANGS_UP),
+        ("84", Persona.SILENCE),
+        ("85", Persona.FAULT),
+        ("99", Persona.KEYPAD),
+    ],
+)
+def test_persona_is_chosen_by_the_dialled_numbers_last_two_digits(last_two, persona):
+    assert persona_for(f"+44 7700 900 1{last_two}") == persona
+
+
+@pytest.mark.parametrize("persona", list(Persona))
+def test_every_persona_has_example_numbers_it_answers(persona):
+    numbers = {example_number(persona, index) for index in range(10)}
+
+    assert len(numbers) == 10
+    assert {persona_for(number) for number in numbers} == {persona}
+
+
+@pytest.mark.obligation("P50")
+def test_cooperative_person_answers_each_question_after_the_answered_callback():
+    platform, sid = play(Persona.COOPERATIVE)
+
+    assert platform.labels() == [
+        "status:initiated",
+        "status:ringing",
+        "status:in-progress",
+        "machine_detection:human",
+        "turn",
+        "turn",
+        "status:completed",
+    ]
+    assert [turn["SpeechResult"] for turn in platform.of_kind("turn")] == ["yes", "yes"]
+    assert all(webhook.params["From"] == CALLER_ID for webhook in platform.webhooks)  # the caller ID shown (P50)
+    assert all(webhook.params["CallSid"] == sid for webhook in platform.webhooks)
+    assert_all_signed(platform)
+
+
+def test_simulator_reports_status_like_twilio_sequence_timestamps_and_duration():
+    platform, sid = play(Persona.COOPERATIVE)
+
+    statuses = platform.of_kind("status")
+    assert [status["SequenceNumber"] for status in statuses] == ["0", "1", "2", "3"]
+    times = [moment(status) for status in statuses]
+    assert times == sorted(times) and all(time.tzinfo for time in times)
+    completed = statuses[-1]
+    answered = moment(statuses[2])
+    assert int(completed["CallDuration"]) == pytest.approx((moment(completed) - answered).total_seconds(), abs=1)
+    assert int(completed["CallDuration"]) == simulator.call_state(sid)["duration"] > 10
+    assert all("CallDuration" not in status for status in statuses[:-1])
+    assert parse_event("status", completed).status == Call.Status.COMPLETED
+
+
+def test_machine_detection_result_arrives_while_the_opening_plays():
+    platform, _ = play(Persona.COOPERATIVE)
+
+    [detection] = platform.of_kind("machine_detection")
+    assert parse_event("machine_detection", detection).answered_by == "human"
+    assert int(detection["MachineDetectionDuration"]) > 0
+
+
+def test_keypad_person_presses_the_digit_the_question_offers():
+    platform, _ = play(Persona.KEYPAD)
+
+    # The first question offers "press 1 for yes"; the second offers no digit, so it is answered by voice.
+    assert [(turn.get("Digits"), turn.get("SpeechResult")) for turn in platform.of_kind("turn")] == [("1", None), (None, "yes")]
+
+
+def test_voicemail_is_detected_and_plays_the_message_the_platform_replaces_the_call_with():
+    platform, sid = play(Persona.VOICEMAIL)
+
+    assert platform.labels() == [
+        "status:initiated",
+        "status:ringing",
+        "status:in-progress",
+        "machine_detection:machine_start",
+        "status:completed",
+    ]
+    assert agent_lines(sid) == [script.disclosure(CLIENT), script.information_message(CLIENT, CALLER_ID)]
+
+
+def test_busy_line_reports_busy_and_nothing_else():
+    platform, _ = play(Persona.BUSY)
+
+    assert platform.labels() == ["status:initiated", "status:busy"]
+    assert "CallDuration" not in platform.of_kind("status")[-1]
+
+
+def test_no_answer_rings_for_the_whole_ring_timeout():
+    platform, _ = play(Persona.NO_ANSWER, ring_timeout_seconds=25)
+
+    assert platform.labels() == ["status:initiated", "status:ringing", "status:no-answer"]
+    ringing, no_answer = platform.of_kind("status")[1:]
+    assert (moment(no_answer) - moment(ringing)).total_seconds() == 25
+
+
+def test_stop_calling_me_is_said_and_the_call_ends_with_the_confirmation():
+    platform, sid = play(Persona.STOP)
+
+    assert [turn["SpeechResult"] for turn in platform.of_kind("turn")] == ["Stop calling me."]
+    assert agent_lines(sid)[-1] == script.opt_out_confirmation(CLIENT)
+    assert platform.labels()[-1] == "status:completed"
+
+
+@pytest.mark.obligation("P50")
+def test_asking_for_a_person_is_transferred_and_the_transfer_answered():
+    platform, sid = play(Persona.PERSON_ANSWERED)
+
+    assert [turn["SpeechResult"] for turn in platform.of_kind("turn")] == ["Can I speak to a person, please?"]
+    [dial] = platform.of_kind("dial")
+    assert (dial["DialCallStatus"], dial["DialBridged"]) == ("completed", "true")
+    assert int(dial["DialCallDuration"]) > 0
+    call = simulator.call_state(sid)
+    assert [(transfer["to"], transfer["caller_id"]) for transfer in call["transfers"]] == [(TRANSFER_TO, CALLER_ID)]
+    assert any(segment["speaker"] == "staff" for segment in call["transcript"])
+
+
+def test_asking_for_a_person_whom_nobody_answers_hears_the_platforms_apology():
+    platform, sid = play(Persona.PERSON_UNANSWERED)
+
+    [dial] = platform.of_kind("dial")
+    assert (dial["DialCallStatus"], dial["DialCallDuration"]) == ("no-answer", "0")
+    assert agent_lines(sid)[-1] == script.transfer_failed(CLIENT, CALLER_ID)
+
+
+def test_person_who_hangs_up_mid_call_ends_it_while_the_agent_speaks():
+    platform, sid = play(Persona.HANGS_UP)
+
+    assert len(platform.of_kind("turn")) == 1
+    assert platform.labels()[-1] == "status:completed"
+    last = simulator.call_state(sid)["transcript"][-1]
+    assert (last["speaker"], last["text"]) == ("agent", QUESTIONS[1])
+    assert last["end"] - last["start"] < seconds_to_say(QUESTIONS[1])  # cut off half-way
+
+
+def test_silence_sends_empty_gathers_each_after_the_gathers_timeout():
+    platform, sid = play(Persona.SILENCE)
+
+    turns = platform.of_kind("turn")
+    assert len(turns) == 2
+    assert all("SpeechResult" not in turn and "Digits" not in turn for turn in turns)
+    assert parse_event("turn", turns[0]).speech == ""
+    assert agent_lines(sid)[-1] == script.GOODBYE
+
+
+def test_provider_fault_cannot_reach_the_turn_webhook_and_falls_back():
+    platform, sid = play(Persona.FAULT)
+
+    assert "turn" not in platform.labels()
+    [fallback] = platform.of_kind("fallback")
+    event = parse_event("fallback", fallback)
+    assert (event.error_code, event.error_url, event.speech) == ("11200", f"{BASE}/turn/7", "yes")
+    assert agent_lines(sid)[-1] == script.information_message(CLIENT, CALLER_ID)
+    assert_all_signed(platform)
+
+
+def test_webhook_that_errors_or_answers_no_twiml_gets_twilios_fallback_then_its_error_message():
+    class Broken(FakePlatform):
+        def __call__(self, url, params, headers):
+            status, body = super().__call__(url, params, headers)
+            if self.webhooks[-1].kind == "turn":
+                return 500, "Internal Server Error"
+            if self.webhooks[-1].kind == "fallback":
+                return 200, "<html>not twiml</html>"
+            return status, body
+
+    platform, sid = play(Persona.COOPERATIVE, platform=Broken())
+
+    [fallback] = platform.of_kind("fallback")
+    assert (fallback["ErrorCode"], fallback["ErrorUrl"]) == ("11200", f"{BASE}/turn/7")
+    assert agent_lines(sid)[-1] == APPLICATION_ERROR
+    assert platform.labels()[-1] == "status:completed"
+
+
+def test_platform_hanging_up_ends_the_call_at_once():
+    platform, _ = play(Persona.COOPERATIVE, platform=FakePlatform(hang_up_on_first_answer=True))
+
+    assert len(platform.of_kind("turn")) == 1
+    assert platform.labels()[-1] == "status:completed"
+
+
+def test_platform_hanging_up_a_ringing_call_cancels_it():
+    platform = FakePlatform()
+    sid = platform.provider.place_call(call_request(example_number(Persona.COOPERATIVE)))
+    platform.provider.hang_up(sid)
+
+    simulator.play_call(sid, transport=platform)
+
+    assert platform.labels() == ["status:initiated", "status:ringing", "status:canceled"]
+
+
+def test_a_call_is_played_once_however_often_its_task_runs():
+    platform, sid = play(Persona.COOPERATIVE)
+    delivered = len(platform.webhooks)
+
+    simulator.play_call(sid, transport=platform)
+
+    assert len(platform.webhooks) == delivered
+
+
+@pytest.mark.obligation("P07")
+def test_recording_starts_when_the_platform_starts_it_after_the_notice_and_is_a_real_wav():
+    # given a recorded campaign's call, whose opening hands back to the platform after the notice
+    platform, sid = play(Persona.COOPERATIVE, record=True)
+
+    # then the recording callback names the recording the platform started, once the call ended
+    assert platform.labels()[-2:] == ["status:completed", "recording"]
+    [callback] = platform.of_kind("recording")
+    event = parse_event("recording", callback)
+    assert (event.recording_sid, event.recording_status) == (platform.recording_sid, "completed")
+    # and nothing said before the notice ended is in it: the recording began after it
+    transcript = simulator.call_state(sid)["transcript"]
+    notice = next(segment for segment in transcript if segment["text"] == script.RECORDING_NOTICE)
+    call_ended = max(segment["end"] for segment in transcript)
+    fetched = platform.provider.fetch_recording(event.recording_sid)
+    with wave.open(io.BytesIO(fetched.content)) as audio:
+        seconds = audio.getnframes() / audio.getframerate()
+        assert (audio.getnchannels(), audio.getsampwidth(), audio.getframerate()) == (2, 2, 8000)
+        samples = audio.readframes(audio.getnframes())
+    assert seconds == pytest.approx(call_ended - notice["end"], abs=0.1)
+    assert event.recording_duration == pytest.approx(seconds, abs=1)
+    assert any(samples) and fetched.content_type == "audio/wav"
+    assert_all_signed(platform)
+
+
+@pytest.mark.obligation("P07")
+def test_nothing_is_recorded_unless_the_platform_starts_a_recording(simulator_files):
+    platform, _ = play(Persona.COOPERATIVE)
+
+    assert "recording" not in platform.labels()
+    assert not list(simulator_files.glob("recordings/*.wav"))
+
+
+@pytest.mark.obligation("P07")
+def test_a_recording_started_as_the_call_ends_is_reported_absent_with_no_audio(simulator_files):
+    class RecordsAtTheEnd(FakePlatform):
+        def turn(self, params):
+            self.recording_sid = self.provider.start_recording(params["CallSid"], status_callback=self.callbacks.recording)
+            return twiml.turn_twiml([], twiml.HANG_UP)
+
+    platform, _ = play(Persona.COOPERATIVE, platform=RecordsAtTheEnd())
+
+    [callback] = platform.of_kind("recording")
+    assert (callback["RecordingSid"], callback["RecordingStatus"]) == (platform.recording_sid, "absent")
+    assert not list(simulator_files.glob("recordings/*.wav"))
+
+
+@pytest.mark.obligation("P07")
+def test_a_recording_cannot_start_before_the_call_is_answered():
+    sid = SimulatorProvider().place_call(call_request())
+
+    with pytest.raises(ProviderError, match="not in progress") as refused:
+        SimulatorProvider().start_recording(sid, status_callback=f"{BASE}/recording/7")
+
+    assert refused.value.permanent
+
+
+def test_simulated_recording_is_deleted_and_checked_gone():
+    platform, _ = play(Persona.COOPERATIVE, record=True)
+    recordings = platform.provider
+
+    assert recordings.recording_exists(platform.recording_sid)
+    recordings.delete_recording(platform.recording_sid)
+    assert not recordings.recording_exists(platform.recording_sid)
+    with pytest.raises(ProviderError) as gone:
+        recordings.fetch_recording(platform.recording_sid)
+    assert gone.value.permanent
+
+
+@pytest.mark.parametrize("sid", ["CA" + "0" * 32, "../../etc/passwd", "RE" + "0" * 32])
+def test_simulator_refuses_commands_for_calls_it_does_not_have(sid):
+    with pytest.raises(ProviderError) as refused:
+        SimulatorProvider().update_call(sid, twiml.message_then_hangup(["Bye."]))
+
+    assert refused.value.permanent
+
+
+def test_a_call_that_ended_takes_no_new_instructions():
+    _, sid = play(Persona.BUSY)
+
+    with pytest.raises(ProviderError, match="not in progress"):
+        SimulatorProvider().update_call(sid, twiml.message_then_hangup(["Bye."]))
+
+
+def test_placing_a_call_queues_its_playing_on_the_simulator_queue(settings, monkeypatch):
+    from campaigns import tasks
+
+    settings.TELEPHONY_SIMULATOR_AUTORUN = True
+    queued = []
+    monkeypatch.setattr(tasks.simulate_call, "apply_async", lambda **kwargs: queued.append(kwargs))
+
+    sid = SimulatorProvider().place_call(call_request())
+
+    assert sid.startswith("CA") and len(sid) == 34
+    assert queued == [{"args": [sid], "queue": "simulator"}]
+
+
+def test_caller_id_validation_is_keyed_in_by_the_simulated_person(settings, monkeypatch):
+    from campaigns import tasks
+
+    settings.TELEPHONY_SIMULATOR_AUTORUN = True
+    queued = []
+    monkeypatch.setattr(tasks.simulate_caller_id_validation, "apply_async", lambda **kwargs: queued.append(kwargs))
+    platform = FakePlatform()
+
+    validation = platform.provider.validate_caller_id(
+        CALLER_ID, friendly_name="Customer line", status_callback=f"{BASE}/caller_id/3"
+    )
+    simulator.play_caller_id_validation(validation.reference, transport=platform)
+    simulator.play_caller_id_validation(validation.reference, transport=platform)
+
+    assert len(validation.code) == 6 and validation.code.isdigit()
+    assert queued == [{"args": [validation.reference], "queue": "simulator"}]
+    [callback] = platform.of_kind("caller_id")
+    event = parse_event("caller_id", callback)
+    assert (event.call_sid, event.to_number, event.verification_status) == (validation.reference, CALLER_ID, "success")
+    assert event.outgoing_caller_id_sid.startswith("PN")
+    assert_all_signed(platform)
+
+
+def test_caller_id_validation_fails_when_nobody_answers_to_key_the_code_in():
+    platform = FakePlatform()
+    number = example_number(Persona.NO_ANSWER)
+
+    validation = platform.provider.validate_caller_id(number, friendly_name="Old line", status_callback=f"{BASE}/caller_id/3")
+    simulator.play_caller_id_validation(validation.reference, transport=platform)
+
+    [callback] = platform.of_kind("caller_id")
+    assert (callback["VerificationStatus"], "OutgoingCallerIdSid" in callback) == ("failed", False)
+
+
+def test_simulator_talks_to_the_platform_over_real_http_by_default():
+    # given the fake platform behind a real HTTP server
+    received = []
+
+    def answer(url, params, headers, method):
+        received.append((url, params, headers))
+        status, body = platform(url, params, headers)
+        return status, "text/xml", body.encode()
+
+    with local_server(answer) as base:
+        platform = FakePlatform(base)
+        sid = platform.provider.place_call(call_request(example_number(Persona.COOPERATIVE), base=base))
+
+        # when the call is played with the default transport
+        simulator.play_call(sid)
+
+    # then every webhook arrived, form-encoded and verifiably signed for the URL it was posted to
+    assert platform.labels()[-1] == "status:completed"
+    assert len(received) == 7
+    validator = RequestValidator(simulator.auth_token())
+    assert all(validator.validate(url, params, headers["X-Twilio-Signature"]) for url, params, headers in received)
