@@ -22,6 +22,7 @@ import pytest
 import requests
 from django.core.exceptions import ImproperlyConfigured
 from django.http import QueryDict
+from django.test import RequestFactory
 from django.utils.crypto import salted_hmac
 from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
@@ -30,7 +31,7 @@ from twilio.request_validator import RequestValidator
 
 from campaigns import script
 from campaigns.models import Call
-from campaigns.telephony import simulator, twiml
+from campaigns.telephony import available_providers, provider, simulator, twiml, webhook_url
 from campaigns.telephony.base import CallbackUrls, CallRequest, ProviderError
 from campaigns.telephony.parsing import parse_event
 from campaigns.telephony.simulator import Persona, SimulatorProvider, example_number, persona_for
@@ -439,6 +440,24 @@ def test_a_webhook_unsigned_or_wrongly_signed_does_not_verify(tamper):
     assert not twilio()[0].verify_webhook(url=url, params=params, signature=signature)
 
 
+def test_verification_uses_the_public_url_not_the_one_the_request_arrived_at(settings, either_provider):
+    # given a webhook the provider signed for our public address, arriving at an internal one behind the proxy
+    settings.TELEPHONY_WEBHOOK_BASE_URL = "https://calls.nextsupport.example/"
+    path = "/telephony/status/7?attempt=2"
+    signature = RequestValidator(either_provider.token).compute_signature(
+        f"https://calls.nextsupport.example{path}", STATUS_PARAMS
+    )
+    request = RequestFactory().post(path, STATUS_PARAMS, HTTP_HOST="localhost:8000", HTTP_X_TWILIO_SIGNATURE=signature)
+    verify = either_provider.provider.verify_webhook
+
+    # then it verifies against the public URL of its path, with Django's QueryDict as the params
+    public = webhook_url(request.get_full_path())
+    assert public == f"https://calls.nextsupport.example{path}"
+    assert verify(url=public, params=request.POST, signature=request.headers["X-Twilio-Signature"])
+    # and not against the address the request arrived at
+    assert not verify(url=request.build_absolute_uri(), params=request.POST, signature=signature)
+
+
 def test_simulator_signs_with_its_setting_or_a_secret_derived_from_secret_key(settings):
     settings.TELEPHONY_SIMULATOR_AUTH_TOKEN = ""
     derived = simulator.auth_token()
@@ -735,6 +754,38 @@ def test_both_providers_parse_with_the_same_parser(either_provider):
     event = either_provider.provider.parse_event("dial", {"CallSid": CALL_SID, "DialCallStatus": "completed"})
 
     assert event.dial_status == "completed"
+
+
+# --- The chooser -----------------------------------------------------------------
+
+
+def test_the_simulator_is_the_provider_without_twilio_credentials(settings):
+    settings.TELEPHONY_PROVIDER = ""
+
+    assert isinstance(provider(), SimulatorProvider)
+    assert available_providers() == ["simulator"]
+    with pytest.raises(ImproperlyConfigured, match="TWILIO_ACCOUNT_SID"):
+        provider("twilio")
+
+
+def test_twilio_is_the_provider_once_its_credentials_are_set(settings):
+    settings.TELEPHONY_PROVIDER = ""
+    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
+    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+
+    assert isinstance(provider(), TwilioProvider)
+    assert isinstance(provider("simulator"), SimulatorProvider)
+    assert available_providers() == ["twilio", "simulator"]
+
+
+def test_the_configured_provider_wins_and_an_unknown_one_is_refused(settings):
+    settings.TWILIO_ACCOUNT_SID = ACCOUNT_SID
+    settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN
+    settings.TELEPHONY_PROVIDER = "simulator"
+
+    assert isinstance(provider(), SimulatorProvider)
+    with pytest.raises(ImproperlyConfigured, match="Unknown telephony provider 'carrier-pigeon'"):
+        provider("carrier-pigeon")
 
 
 # --- The simulator -----------------------------------------------------------------
