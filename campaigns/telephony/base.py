@@ -16,14 +16,21 @@ import abc
 import datetime
 from dataclasses import dataclass, field
 
+# Ofcom: an unanswered call rings at least 15 s; providers may cut a few seconds off the timeout asked for.
+MIN_RING_SECONDS = 20
+# Twilio refuses longer inline instructions; the simulator keeps to the same limit so the demo finds it first.
+MAX_INSTRUCTIONS_CHARS = 4000
+
 
 class ProviderError(Exception):
     """The provider refused or failed a request. `permanent` errors are not worth retrying
-    (a number it will not call, bad credentials); others are (a timeout, a 5xx)."""
+    (a number it will not call, bad credentials); others are (a timeout, a 5xx).
+    `code` is the provider's own error code when it gave one (Twilio's 21211...), for the call's failure reason."""
 
-    def __init__(self, message: str, *, permanent: bool = False):
+    def __init__(self, message: str, *, permanent: bool = False, code: str = ""):
         super().__init__(message)
         self.permanent = permanent
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,29 @@ class CallRequest:
     machine_detection: bool = True
 
 
+def check_call_request(request: CallRequest) -> None:
+    """Refuse, before anything is dialled, a call that would break a rule whatever the provider."""
+    if request.ring_timeout_seconds < MIN_RING_SECONDS:
+        raise ProviderError(
+            f"A call must ring at least {MIN_RING_SECONDS} s (Ofcom: 15 s before it is given up); "
+            f"{request.ring_timeout_seconds} s was asked for.",
+            permanent=True,
+        )
+    if not request.caller_id:
+        raise ProviderError("A call must show its caller ID (P50): none was given.", permanent=True)
+    check_instructions(request.instructions)
+
+
+def check_instructions(instructions: str) -> None:
+    if not instructions.strip():
+        raise ProviderError("A call needs instructions: nothing would be said.", permanent=True)
+    if len(instructions) > MAX_INSTRUCTIONS_CHARS:
+        raise ProviderError(
+            f"Instructions are at most {MAX_INSTRUCTIONS_CHARS} characters; these have {len(instructions)}.",
+            permanent=True,
+        )
+
+
 @dataclass(frozen=True)
 class CallEvent:
     """One webhook from the provider, in the platform's words.
@@ -68,6 +98,7 @@ class CallEvent:
     sequence: int | None = None
     duration_seconds: int | None = None
     answered_by: str | None = None  # human, machine_start, machine_end_beep, ..., fax, unknown
+    machine_detection_ms: int | None = None  # how long the answering-machine detection listened
     speech: str = ""
     digits: str = ""
     confidence: float | None = None
@@ -78,7 +109,9 @@ class CallEvent:
     from_number: str = ""
     to_number: str = ""
     verification_status: str = ""  # caller-ID validation: success / failed
+    outgoing_caller_id_sid: str = ""  # the provider's id of a caller ID once validated
     error_code: str = ""
+    error_url: str = ""  # fallback: the webhook the provider could not fetch or run
     raw: dict = field(default_factory=dict, repr=False)
 
 

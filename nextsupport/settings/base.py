@@ -369,6 +369,8 @@ TELEPHONY_VOICE = env("TELEPHONY_VOICE", default="Polly.Amy")  # a British Engli
 TELEPHONY_SIMULATOR_DIR = env.path("TELEPHONY_SIMULATOR_DIR", default=DATA_DIR / "simulator")
 TELEPHONY_SIMULATOR_PACE = env.float("TELEPHONY_SIMULATOR_PACE", default=1.0)
 TELEPHONY_SIMULATOR_AUTORUN = env.bool("TELEPHONY_SIMULATOR_AUTORUN", default=True)
+# The secret the simulator signs its webhooks with, like Twilio's auth token. Empty: derived from SECRET_KEY.
+TELEPHONY_SIMULATOR_AUTH_TOKEN = env("TELEPHONY_SIMULATOR_AUTH_TOKEN", default="")
 
 # Ofcom's persistent-misuse rules (campaigns.dispatcher, campaigns.gate).
 CALL_FIRST_AUDIO_LIMIT_MS = 2000
