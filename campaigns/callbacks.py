@@ -6,18 +6,14 @@ views check signatures against the same base, never against whatever host
 and scheme the request seems to have arrived on behind a proxy.
 """
 
-from django.conf import settings
 from django.urls import reverse
 
+from .telephony import webhook_url
 from .telephony.base import CallbackUrls
 
 
-def public_url(path: str) -> str:
-    return settings.TELEPHONY_WEBHOOK_BASE_URL.rstrip("/") + path
-
-
 def url_for(name: str, **kwargs) -> str:
-    return public_url(reverse(f"telephony:{name}", kwargs=kwargs))
+    return webhook_url(reverse(f"telephony:{name}", kwargs=kwargs))
 
 
 def callback_urls(call_id: int) -> CallbackUrls:

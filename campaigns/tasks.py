@@ -1,8 +1,63 @@
-"""Celery tasks of the campaigns app: thin, ids in."""
+"""Celery tasks of the campaigns app: thin, idempotent, ids in.
+
+The dispatcher runs every few seconds from beat; each allowed contact becomes a
+`place_call` task, which claims its Call with a conditional UPDATE, so a task
+delivered twice dials once.
+"""
+
+import logging
 
 from celery import shared_task
 
+from . import calls, dispatcher, telephony
 from .telephony import simulator
+from .telephony.base import ProviderError
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def dispatch() -> dict:
+    """Scheduled: one dispatcher tick. Safe under several workers (campaigns and contacts are claimed)."""
+    report = dispatcher.dispatch_due()
+    return {"campaigns": report.campaigns, "dialled": report.dialled, "deferred": report.deferred, "refused": report.refused}
+
+
+@shared_task
+def reconcile_calls() -> dict:
+    """Scheduled: calls the provider never reported back on."""
+    result = dispatcher.reconcile_stale()
+    if result["failed"] or result["requeued"]:
+        logger.warning("Reconciled stale calls: %s", result)
+    return result
+
+
+@shared_task
+def place_call(call_id: int) -> str:
+    return calls.call_place(call_id=call_id)
+
+
+@shared_task(bind=True, max_retries=6)
+def store_recording(self, recording_id: int) -> str:
+    """Fetch a recording into our storage and delete the provider's copy; retried with backoff while the provider fails."""
+    try:
+        return calls.recording_store(recording_id=recording_id)
+    except ProviderError as exc:
+        if exc.permanent:
+            raise
+        raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+
+
+@shared_task(bind=True, max_retries=6)
+def delete_provider_recording(self, provider: str, recording_sid: str) -> str:
+    """A recording nobody asked for (the call was not to be recorded) is deleted at the provider."""
+    try:
+        telephony.provider(provider).delete_recording(recording_sid)
+    except ProviderError as exc:
+        if exc.permanent:
+            raise
+        raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+    return "deleted"
 
 
 @shared_task(name="campaigns.tasks.simulate_call")

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("cookies.urls")),
     path("", include("compliance.urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("telephony/", include("campaigns.webhook_urls", namespace="telephony")),
     path("admin/", admin.site.urls),
     # allauth first: our own /accounts/2fa/ pages sit beside its pages.
     path("accounts/", include("allauth.urls")),

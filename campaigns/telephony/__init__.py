@@ -37,8 +37,12 @@ def configured_name() -> str:
 
 
 def available_providers() -> list[str]:
-    """The providers that can place calls here: the simulator always, Twilio with its credentials."""
-    return [TWILIO, SIMULATOR] if twilio_configured() else [SIMULATOR]
+    """The providers whose webhooks are accepted here: Twilio with its credentials; the simulator
+    when it is the configured provider or on a developer machine (never beside Twilio in production)."""
+    names = [TWILIO] if twilio_configured() else []
+    if configured_name() == SIMULATOR or settings.DEBUG:
+        names.append(SIMULATOR)
+    return names
 
 
 def twilio_configured() -> bool:

@@ -275,6 +275,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "compliance.tasks.purge_enquiries",
         "schedule": timedelta(hours=24),
     },
+    "dispatch-calls": {
+        "task": "campaigns.tasks.dispatch",
+        "schedule": timedelta(seconds=5),
+        # A tick that could not run within its interval is pointless later: the next one comes.
+        "options": {"expires": 5},
+    },
+    "reconcile-calls": {
+        "task": "campaigns.tasks.reconcile_calls",
+        "schedule": timedelta(minutes=1),
+    },
 }
 
 # --- Contact-list imports -----------------------------------------------------

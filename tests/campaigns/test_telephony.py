@@ -775,6 +775,9 @@ def test_twilio_is_the_provider_once_its_credentials_are_set(settings):
 
     assert isinstance(provider(), TwilioProvider)
     assert isinstance(provider("simulator"), SimulatorProvider)
+    # With Twilio in use, the simulator's webhooks are not accepted beside it, except on a developer machine.
+    assert available_providers() == ["twilio"]
+    settings.DEBUG = True
     assert available_providers() == ["twilio", "simulator"]
 
 

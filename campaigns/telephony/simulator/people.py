@@ -42,9 +42,13 @@ def persona_for(number: str) -> Persona:
 
 
 def example_number(persona: Persona, index: int = 0) -> str:
-    """A UK number (Ofcom's range for drama, 07700 900xxx) that `persona` answers; `index` 0-9 gives others."""
+    """A valid UK mobile number that `persona` answers; `index` 0-999 gives others.
+
+    Not Ofcom's drama range (07700 900xxx): the phone-number library the import
+    uses rightly refuses it as unallocated, so demo lists could not hold it.
+    """
     first = next(first for first, _, each in PERSONAS if each == persona)
-    return f"+447700900{index % 10}{first:02d}"
+    return f"+4479111{index % 1000:03d}{first:02d}"
 
 
 SAY_OPTION = re.compile(r"\bsay\s+['\"]?([a-z]+)", re.IGNORECASE)
