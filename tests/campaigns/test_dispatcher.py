@@ -94,6 +94,16 @@ def test_answering_machine_false_positives_count_towards_the_rate(busy_campaign,
     assert busy_campaign.state == Campaign.State.PAUSED
 
 
+def test_the_false_positive_estimate_waits_for_enough_answered_calls(busy_campaign, settings):
+    settings.AMD_FALSE_POSITIVE_RATE = 0.1
+    finished_calls(busy_campaign, live=2, machines=3)  # an estimate over five calls would read 13%
+
+    dispatcher.dispatch_due()
+
+    busy_campaign.refresh_from_db()
+    assert (busy_campaign.state, busy_campaign.slowed_at) == (Campaign.State.RUNNING, None)
+
+
 def test_every_decision_is_kept_on_the_contact_and_counted(busy_campaign, organisation, owner):
     sunday = datetime.datetime(2026, 12, 6, 11, 0, tzinfo=TUESDAY_10AM.tzinfo)
     CampaignContact.objects.filter(campaign=busy_campaign).update(next_attempt_at=sunday - datetime.timedelta(hours=1))
