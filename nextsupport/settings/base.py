@@ -155,6 +155,9 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
 }
 SESSION_COOKIE_AGE = 60 * 60 * 12  # a working day; the browser session ends sooner
+# Messages ("Invitation sent to sam@...") wait in the session, server-side: the
+# default cookie storage is signed, not encrypted, so anyone with the browser could read them.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Repeated failures (password or second factor) lock the account for a while.
 SIGN_IN_LOCKOUT_THRESHOLD = 5
