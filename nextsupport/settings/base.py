@@ -11,6 +11,8 @@ from pathlib import Path
 
 import environ
 
+from nextsupport.headers import content_security_policy
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Everything the platform writes on a developer machine (embedded PostgreSQL,
 # broker queues, uploaded files, generated dev secrets) lives under .data/.
@@ -66,7 +68,12 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Django's own CSP middleware (policy: SECURE_CSP), and our Permissions-Policy.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "nextsupport.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, so static files keep their long cache lifetimes.
+    "nextsupport.headers.PrivateResponseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -92,6 +99,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
                 "nextsupport.context_processors.site",
             ],
         },
@@ -362,6 +370,8 @@ PUBLIC_SITE_URL = env("PUBLIC_SITE_URL", default="https://www.nextsupport.co.uk"
 # The script URL is a setting so tests point it at a local stand-in and nothing leaves the machine.
 GOOGLE_ANALYTICS_MEASUREMENT_ID = env("GOOGLE_ANALYTICS_MEASUREMENT_ID", default="")
 GOOGLE_ANALYTICS_SCRIPT_URL = env("GOOGLE_ANALYTICS_SCRIPT_URL", default="https://www.googletagmanager.com/gtag/js")
+# A strict policy on every page (nextsupport.headers); the API docs page has its own.
+SECURE_CSP = content_security_policy(analytics_script_url=GOOGLE_ANALYTICS_SCRIPT_URL if GOOGLE_ANALYTICS_MEASUREMENT_ID else "")
 # Consent records are queued in this Redis and written to PostgreSQL in batches
 # (cookies.buffer); empty: each record is inserted directly.
 COOKIE_CONSENT_BUFFER_URL = env("COOKIE_CONSENT_BUFFER_URL", default=REDIS_URL)
