@@ -75,10 +75,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="May sign in to the admin (compliance staff).")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
-    # Lockout (P15): consecutive failed passwords or second factors, reset by a
-    # complete sign-in; past the threshold the account is locked for a while.
-    failed_sign_in_count = models.PositiveSmallIntegerField(default=0, editable=False)
-    locked_until = models.DateTimeField(null=True, blank=True)
     # The day the person's last organisation closed: P29's clock for this row.
     account_ended_on = models.DateField(null=True, blank=True, editable=False)
 
@@ -99,9 +95,6 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self):
         return (self.full_name or self.email).split(" ")[0]
-
-    def is_locked(self, now: datetime.datetime | None = None) -> bool:
-        return self.locked_until is not None and self.locked_until > (now or timezone.now())
 
 
 @privacy.register(

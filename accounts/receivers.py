@@ -54,8 +54,7 @@ def password_changed(sender, request, user, **kwargs):
 def password_reset(sender, request, user, **kwargs):
     audit.record(events.PASSWORD_RESET, request=request, target=user)
     services.sign_in_sessions_end(user=user, request=request, keep_current=False)
-    if user.locked_until or user.failed_sign_in_count:
-        services.account_unlock(user=user, request=request, reason=services.UNLOCKED_BY_PASSWORD_RESET)
+    services.account_unlock(user=user, request=request, reason=services.UNLOCKED_BY_PASSWORD_RESET)
 
 
 @receiver(policy_published, dispatch_uid="accounts.email_clients_about_significant_change")

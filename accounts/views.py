@@ -612,7 +612,7 @@ def two_factor_verify(request):
             form.add_error("code", "Too many wrong codes in a row. Wait a minute before trying again.")
         elif services.second_factor_failed(request=request):
             logout(request)
-            messages.error(request, adapter.LOCKED_MESSAGE.format(minutes=settings.SIGN_IN_LOCKOUT_MINUTES))
+            messages.error(request, adapter.PAUSED_MESSAGE.format(minutes=settings.SIGN_IN_LOCKOUT_MINUTES))
             return redirect("account_login")
         else:
             form.add_error("code", "That code is not right. Enter the newest code from your app, or a backup code.")

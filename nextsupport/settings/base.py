@@ -157,8 +157,9 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SIGNUP_FORM_HONEYPOT_FIELD = "website"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "NextSupport: "
 ACCOUNT_RATE_LIMITS = {
-    # Per address and per e-mail; the account lockout (accounts.services) comes on top.
-    "login_failed": "20/m/ip,10/5m/key",
+    # Per address only: allauth's per-e-mail limit would let anyone lock a person out from
+    # anywhere. Failures per e-mail are counted per network instead (accounts.sign_in_limits).
+    "login_failed": "20/m/ip",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
 }
@@ -167,9 +168,11 @@ SESSION_COOKIE_AGE = 60 * 60 * 12  # a working day; the browser session ends soo
 # default cookie storage is signed, not encrypted, so anyone with the browser could read them.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
-# Repeated failures (password or second factor) lock the account for a while.
+# Repeated failures (password or second factor) for an address pause its sign-in from that
+# network for a while; a slower count across every network pauses it everywhere.
 SIGN_IN_LOCKOUT_THRESHOLD = 5
 SIGN_IN_LOCKOUT_MINUTES = 15
+SIGN_IN_ADDRESS_LIMIT_PER_HOUR = 50
 TEAM_INVITATION_VALID_DAYS = 7
 
 # --- Two-factor authentication (django-otp) ---------------------------------------

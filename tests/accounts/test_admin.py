@@ -6,11 +6,11 @@ import re
 import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import services
+from accounts import services, sign_in_limits
 from accounts.models import APIKey, BackupCodeDevice, Organisation, PolicyAcceptance, User
 from accounts.signals import organisation_closed
 from nextsupport.models import AuditEvent
@@ -87,16 +87,17 @@ def test_staff_cannot_hand_out_staff_rights_or_edit_client_data(staff, owner, or
 
 
 @pytest.mark.obligation("P26")
-def test_staff_revoke_a_key_and_unlock_an_account_through_the_audited_services(staff, organisation, owner):
+def test_staff_revoke_a_key_and_unlock_an_account_through_the_audited_services(staff, organisation, owner, settings):
     key = APIKeyFactory(organisation=organisation)
-    User.objects.filter(pk=owner.pk).update(locked_until="2099-01-01T00:00:00Z")
+    settings.SIGN_IN_ADDRESS_LIMIT_PER_HOUR = 1
+    sign_in_limits.count_failure(owner.email, RequestFactory().post("/accounts/login/"))
     since = last_sequence()
 
     staff.post("/admin/accounts/apikey/", {"action": "revoke", "_selected_action": [key.pk]})
     staff.post("/admin/accounts/user/", {"action": "unlock", "_selected_action": [owner.pk]})
 
     assert APIKey.objects.get(pk=key.pk).revoked_at is not None
-    assert not User.objects.get(pk=owner.pk).is_locked()
+    assert not sign_in_limits.paused_everywhere(owner.email)
     assert actions(since) == ["api_key.revoked", "auth.account_unlocked"]
     assert AuditEvent.objects.get(sequence__gt=since, action="auth.account_unlocked").reason == "staff"
 

@@ -38,7 +38,7 @@ def _invite(organisation, owner, email="new@acme.example"):
 
 def _lock(owner, rf):
     for _ in range(5):
-        services.sign_in_failed(user=owner, request=rf.post("/accounts/login/"), reason="password")
+        services.sign_in_failed(email=owner.email, user=owner, request=rf.post("/accounts/login/"), reason="password")
 
 
 def _remove_authenticator(owner, rf):
