@@ -18,7 +18,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice as PlainTOTPDevice
 
 from nextsupport import audit
 
@@ -33,6 +33,7 @@ from .models import (
     OrganisationStatusChange,
     PolicyAcceptance,
     Role,
+    TOTPDevice,
     User,
 )
 
@@ -451,8 +452,8 @@ class DeviceAdmin(admin.ModelAdmin):
             )
 
 
-if admin.site.is_registered(TOTPDevice):
-    admin.site.unregister(TOTPDevice)  # django-otp's own admin can show the secret and a QR code
+if admin.site.is_registered(PlainTOTPDevice):
+    admin.site.unregister(PlainTOTPDevice)  # django-otp's own admin shows the secret; its table is empty now anyway
 admin.site.register(TOTPDevice, DeviceAdmin)
 
 

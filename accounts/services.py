@@ -15,7 +15,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from nextsupport import audit, ratelimit
 from nextsupport.fields import BlindIndexField, digest
@@ -36,6 +35,7 @@ from .models import (
     PolicyAcceptance,
     Role,
     SignInSession,
+    TOTPDevice,
     User,
 )
 

@@ -25,7 +25,6 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from nextsupport import documents
 from nextsupport.models import PolicyDocument
@@ -48,7 +47,7 @@ from .forms import (
     SecondFactorForm,
     ServicePreferencesForm,
 )
-from .models import APIKey, BackupCodeDevice, Capability, Invitation, Organisation, Role, SignInSession
+from .models import APIKey, BackupCodeDevice, Capability, Invitation, Organisation, Role, SignInSession, TOTPDevice
 
 
 def _next_url(request, default: str) -> str:

@@ -3,8 +3,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from . import services
-from .net import address_digest
 from .models import AuditEvent, PolicyDocument
+from .net import address_digest
 
 
 @admin.register(AuditEvent)

@@ -7,8 +7,8 @@ import re
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import TOTPDevice
 from tests.accounts.helpers import current_code
 from tests.factories import PASSWORD
 

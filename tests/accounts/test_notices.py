@@ -11,10 +11,9 @@ import pytest
 import time_machine
 from django.core import mail
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
-from accounts.models import Membership, Notice, Role
+from accounts.models import Membership, Notice, Role, TOTPDevice
 from tests.accounts.helpers import request_changes
 from tests.factories import OrganisationFactory
 

@@ -8,9 +8,8 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import BackupCodeDevice, SignInSession, User
+from accounts.models import BackupCodeDevice, SignInSession, TOTPDevice, User
 from nextsupport.models import AuditEvent
 from tests.accounts.helpers import actions, current_code, last_sequence, wrong_code
 from tests.factories import PASSWORD
