@@ -164,3 +164,22 @@ class PolicyDocument(models.Model):
             raise PermissionError(
                 f"{self} is published and cannot be edited ({', '.join(changed)} changed): draft a new version instead."
             )
+
+
+class BlindIndexRotation(models.Model):
+    """A key added to the blind-index chain, and when every stored digest was re-keyed under it.
+
+    The rows, in order, are the chain the database's digests are under; a process
+    configured with another chain would compute digests that match nothing, so
+    /healthz reports it (nextsupport.blind_index_rotation).
+    """
+
+    key_id = models.CharField(max_length=64, unique=True)
+    applied_at = models.DateTimeField(auto_now_add=True)
+    rows = models.JSONField(default=dict, help_text="Digests re-keyed, per model.")
+
+    class Meta:
+        ordering = ["applied_at", "pk"]
+
+    def __str__(self):
+        return f"Blind-index key {self.key_id} ({self.applied_at:%Y-%m-%d})"

@@ -226,20 +226,22 @@ STORAGES = _storages()
 FIELD_ENCRYPTION_KEYS: dict[str, str] = {}
 FIELD_ENCRYPTION_ACTIVE_KEY = ""
 BLIND_INDEX_KEY = ""
+# Keys added by blind-index rotations, oldest first (README: "Rotating the blind-index key").
+BLIND_INDEX_ROTATION_KEYS: dict[str, str] = {}
 
 
-def key_ring(default: dict[str, str] | None = None) -> dict[str, str]:
-    """FIELD_ENCRYPTION_KEYS as `id:base64key,id:base64key` (base64 may contain '=')."""
-    raw = env("FIELD_ENCRYPTION_KEYS", default=None)
+def key_ring(default: dict[str, str] | None = None, *, variable: str = "FIELD_ENCRYPTION_KEYS") -> dict[str, str]:
+    """A key ring variable (FIELD_ENCRYPTION_KEYS) as `id:base64key,id:base64key` (base64 may contain '='), in order."""
+    raw = env(variable, default=None)
     if raw is None:
         if default is None:
-            raise environ.ImproperlyConfigured("Set the FIELD_ENCRYPTION_KEYS environment variable")
+            raise environ.ImproperlyConfigured(f"Set the {variable} environment variable")
         return default
     ring = {}
     for item in filter(None, (part.strip() for part in raw.split(","))):
         key_id, sep, value = item.partition(":")
         if not sep or not key_id or not value:
-            raise environ.ImproperlyConfigured("FIELD_ENCRYPTION_KEYS entries must look like id:base64key")
+            raise environ.ImproperlyConfigured(f"{variable} entries must look like id:base64key")
         ring[key_id] = value
     return ring
 

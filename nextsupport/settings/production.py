@@ -20,6 +20,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", 
 FIELD_ENCRYPTION_KEYS = key_ring()
 FIELD_ENCRYPTION_ACTIVE_KEY = env("FIELD_ENCRYPTION_ACTIVE_KEY")
 BLIND_INDEX_KEY = env("BLIND_INDEX_KEY")
+BLIND_INDEX_ROTATION_KEYS = key_ring({}, variable="BLIND_INDEX_ROTATION_KEYS")
 
 # --- HTTPS only (P24: encryption in transit) -----------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
