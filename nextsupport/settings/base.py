@@ -380,9 +380,12 @@ SECURE_CSP = content_security_policy(analytics_script_url=GOOGLE_ANALYTICS_SCRIP
 # Consent records are queued in this Redis and written to PostgreSQL in batches
 # (cookies.buffer); empty: each record is inserted directly.
 COOKIE_CONSENT_BUFFER_URL = env("COOKIE_CONSENT_BUFFER_URL", default=REDIS_URL)
-# Web processes hand records to Redis in batches from a background thread (a hard
-# kill loses at most 0.2 s of them); off: one RPUSH per request.
+# Web processes append each record to a spool file before answering and hand the
+# spool to Redis in batches from a background thread; off: one RPUSH per request.
 COOKIE_CONSENT_WRITE_BEHIND = env.bool("COOKIE_CONSENT_WRITE_BEHIND", default=True)
+# Where the spool files live: a local directory that outlives a web process (not a
+# tmpfs shared by nothing); whichever process finds a dead process's file ships it.
+COOKIE_CONSENT_SPOOL_DIR = env.path("COOKIE_CONSENT_SPOOL_DIR", default=DATA_DIR / "consent-spool")
 # Consent endpoint: at most this many recorded choices per network (the /24 or /48) per
 # hour. Generous, as every first visit posts one and offices share a network; it
 # bounds the rows one network can add to the 12-month log.

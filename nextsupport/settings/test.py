@@ -52,6 +52,7 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = _scratch / "static"
+COOKIE_CONSENT_SPOOL_DIR = _scratch / "consent-spool"
 
 # Tasks run in-process unless a test asks for a real broker.
 CELERY_TASK_ALWAYS_EAGER = True

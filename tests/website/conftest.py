@@ -31,7 +31,7 @@ MEASUREMENT_ID = "G-TEST123"
 
 
 def _empty_consent_buffer():
-    buffer._write_behind.discard()
+    buffer._spool.discard()
     client = buffer._connection()
     if client is not None:
         client.delete(*buffer._keys())
@@ -203,5 +203,5 @@ def redis_buffer(settings):
     client = buffer._client(url)
     client.delete(*buffer._keys())
     yield client
-    buffer._write_behind.discard()
+    buffer._spool.discard()
     client.delete(*buffer._keys())

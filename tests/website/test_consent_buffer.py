@@ -1,6 +1,7 @@
-"""The write-behind stage of the consent log: records leave the request without I/O,
-reach Redis from a background thread, and are never lost when Redis is down."""
+"""The spool stage of the consent log: each record is appended to a spool file before the
+answer, reaches Redis from a background thread, and is never lost when Redis is down."""
 
+import json
 import threading
 import time
 import uuid
@@ -17,7 +18,7 @@ from tests.website.conftest import post, wait_for
 def write_behind(settings):
     settings.COOKIE_CONSENT_WRITE_BEHIND = True
     yield
-    buffer._write_behind.discard()
+    buffer._spool.discard()
 
 
 @pytest.mark.obligation("P18")
@@ -27,7 +28,7 @@ def test_a_choice_reaches_redis_from_the_background_and_the_table_on_flush(clien
     assert response.status_code == 201
     queue, _, _ = buffer._keys()
     assert wait_for(lambda: redis_buffer.llen(queue) == 1)  # moved by the thread, not the request
-    assert buffer._write_behind.thread.is_alive()
+    assert buffer._spool.thread.is_alive()
     assert ConsentRecord.objects.count() == 0
     assert buffer.flush() == 1
     assert str(ConsentRecord.objects.get().consent_id) == response.json()["consent_id"]
@@ -39,25 +40,26 @@ def test_with_redis_down_waiting_choices_are_written_directly_when_flushed(clien
 
     post(client, choice)
     post(client, {**choice, "categories": []})
-    time.sleep(buffer._WriteBehind.INTERVAL * 2)  # the thread tried Redis, failed, and kept them
+    time.sleep(buffer._Spool.INTERVAL * 3)  # the thread tried Redis, failed, and kept them
 
-    assert len(buffer._write_behind.items) == 2
+    assert buffer._spool.waiting() == 2
     buffer.flush()
     assert sorted(ConsentRecord.objects.values_list("categories", flat=True)) == [[], ["analytics"]]
-    assert buffer._write_behind.items == []
+    assert buffer._spool.waiting() == 0
 
 
 @pytest.mark.obligation("P18")
 def test_a_flush_that_finds_records_waiting_in_the_process_and_a_long_queue_completes(redis_buffer, monkeypatch):
-    # As at a web process's exit: records wait in the process, and moving them makes the queue long enough
+    # As at a web process's exit: records wait in the spool, and moving them makes the queue long enough
     # for an inline flush. That flush must not wait for the move that started it.
     written = []
     with monkeypatch.context() as patch:  # undone before the fixtures' teardown touches the stage
-        stage = buffer._WriteBehind()
-        patch.setattr(buffer, "_write_behind", stage)
+        stage = buffer._Spool()
+        patch.setattr(buffer, "_spool", stage)
         patch.setattr(buffer, "FLUSH_AT", 2)
         patch.setattr(buffer, "write", written.extend)  # the table's side is not what is tested here
-        stage.items = [buffer._encode(waiting_choice()) for _ in range(3)]
+        for _ in range(3):
+            stage.add(buffer._encode(waiting_choice()))
 
         flusher = threading.Thread(target=buffer.flush, daemon=True)
         flusher.start()
@@ -80,3 +82,20 @@ def waiting_choice() -> buffer.LoggedChoice:
         ip_hash="",
         created_at=timezone.now(),
     )
+
+
+def test_a_record_is_written_as_the_json_the_table_reads():
+    choice = waiting_choice()
+
+    decoded = json.loads(buffer._encode(choice))
+
+    assert decoded == [
+        choice.id.hex,
+        choice.consent_id.hex,
+        ["analytics"],
+        1,
+        "0123456789ab",
+        False,
+        "",
+        choice.created_at.timestamp(),
+    ]
