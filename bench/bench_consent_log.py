@@ -5,10 +5,9 @@ connections) on this machine, measured in alternating rounds of the same length
 with the same load generator: `wrk` when installed (Debian package), otherwise a
 threaded Python keep-alive client. Every consent request is a first visit (new
 consent id, a new record). Records take the production path (cookies.buffer):
-write-behind to Redis, then batched INSERTs, which the web processes run here
-themselves when the queue grows long (no Celery worker), so the cost of storing
-them is inside the measured rate: each record is appended to its worker's spool
-file before the answer, so a killed worker loses none. Target: the endpoint
+appended to the worker's spool file before the answer (so a killed worker loses
+none), then written in batched INSERTs by each worker's background thread, so
+the cost of storing them is inside the measured rate. Target: the endpoint
 sustains at least 80% of the baseline.
 """
 

@@ -9,20 +9,20 @@ survive the web process being killed the moment after. So a record goes:
 1. into a spool file of the web process, with one append (os.write) before the
    answer (_Spool): a single write(2), no fsync. The bytes are in the kernel's
    page cache when the request returns, so they outlive the process however it
-   dies (SIGKILL included; not a power cut of the machine). A background thread
-   moves the spool to Redis with one RPUSH every 0.2 s; a file whose process
-   died (its flock is gone) is adopted by the next process or flush to look;
-2. from the Redis list into the table, a batch per INSERT, when `flush()` runs:
-   every few seconds from Celery beat, at once when the Redis list grows long,
-   and before staff search the log.
+   dies (SIGKILL included; not a power cut of the machine);
+2. from the spool into the table, a batch per INSERT, by a background thread of
+   the process every 0.2 s. A file whose process died (its flock is gone) is
+   written by the next process, or `flush()` (Celery beat, and before staff
+   search the log), that finds it.
 
-With no buffer configured (COOKIE_CONSENT_BUFFER_URL empty) the endpoint
-inserts directly; if the spool cannot be written, so does the request; if Redis
-is unreachable, records wait in their spool files and go to Redis later, or to
-the table directly when flushed. Each record carries its own primary key (a
-UUID made at request time) and batches are inserted with ON CONFLICT DO NOTHING
-after being parked in a "processing" list, so a spool shipped twice or a flush
-that dies half-way is simply redone: every record lands exactly once.
+With COOKIE_CONSENT_WRITE_BEHIND off, each request instead RPUSHes its record to
+a Redis list, which `flush()` writes to the table in batches. With no buffer
+configured (COOKIE_CONSENT_BUFFER_URL empty), or when the spool cannot be
+written, the request inserts directly. If the database is unreachable, records
+wait in their spool files. Each record carries its own primary key (a UUID made
+at request time) and batches are inserted with ON CONFLICT DO NOTHING, so a
+spool written twice (a crash between the INSERT and deleting the file) or a
+Redis flush that dies half-way is simply redone: every record lands exactly once.
 """
 
 import atexit
@@ -31,7 +31,6 @@ import fcntl
 import logging
 import os
 import threading
-import time
 import uuid
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -174,19 +173,19 @@ def _rpush(items: list[str]) -> None:
 
 
 class _Spool:
-    """The first stage, per process: each choice is appended to this process's spool file
-    before it is answered, and a background thread moves the file to Redis every INTERVAL s.
+    """Per process: each choice is appended to this process's spool file before it is
+    answered, and a background thread writes the file to the table every INTERVAL s.
 
     Each process writes its own file (<pid>-<random>.spool) and holds an exclusive
     flock on it; the kernel drops the lock when the process dies, however it dies.
     So a file nobody holds a lock on belongs to a dead process: the first process
     or flush to find it ships it (`_adopt`). A file is moved to Redis by first
     switching the process to a fresh file, then reading, pushing and deleting the
-    old one: a crash between pushing and deleting pushes it twice, which the
+    old one: a crash between writing and deleting writes it twice, which the
     table's primary key absorbs.
     """
 
-    INTERVAL = 0.2
+    INTERVAL = 1.0
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -196,6 +195,7 @@ class _Spool:
         self.path: Path | None = None
         self.written = 0
         self.thread: threading.Thread | None = None
+        self.stopping = threading.Event()
         self.pid = 0
 
     def folder(self) -> Path:
@@ -234,23 +234,22 @@ class _Spool:
         with self.lock:
             if self.thread is not None and self.thread.is_alive():
                 return
-            self.thread = threading.Thread(target=self._run, name="consent-spool", daemon=True)
+            self.stopping = threading.Event()
+            self.thread = threading.Thread(target=self._run, args=(self.stopping,), name="consent-spool", daemon=True)
             self.thread.start()
 
-    def _run(self) -> None:
-        while True:
-            time.sleep(self.INTERVAL)
+    def _run(self, stopping: threading.Event) -> None:
+        while not stopping.wait(self.INTERVAL):
             try:
                 self.drain()
             except Exception:
-                logger.exception("Consent records could not be moved to Redis; retrying.")
-            finally:
-                connection.close()  # this thread's own connection, if a long-queue flush opened one
+                logger.exception("Consent records could not be written to the table; they wait in the spool.")
+                connection.close()  # this thread's own connection: the next try opens a fresh one
 
     def drain(self, ship=None) -> int:
-        """Move this process's spool and any dead process's to Redis now (or through `ship`);
+        """Write this process's spool and any dead process's to the table now (or through `ship`);
         on failure the files stay for the next try."""
-        ship = ship or _rpush
+        ship = ship or write
         with self.moving:
             moved = 0
             with self.lock:
@@ -287,7 +286,8 @@ class _Spool:
         return moved
 
     def discard(self) -> None:
-        """Forget every spooled record (tests start from nothing)."""
+        """Forget every spooled record and stop the thread (tests start from nothing)."""
+        self.stopping.set()
         with self.moving, self.lock:
             folder = self.folder()
             for path in folder.glob("*.spool") if folder.is_dir() else []:
@@ -324,16 +324,16 @@ def _ship_file(path: Path, ship) -> int:
 
 
 _spool = _Spool()
-atexit.register(lambda: _drain_or_write(_spool))
+atexit.register(lambda: _drain(_spool))
 
 
-def _drain_or_write(stage: _Spool) -> None:
-    """At exit, or when staff need everything now: to Redis, or straight to the table if Redis fails."""
+def _drain(stage: _Spool) -> int:
+    """At exit, or when staff need everything now; if the table cannot be reached the spool waits for the next process."""
     try:
-        stage.drain()
+        return stage.drain()
     except Exception:
-        stage.drain(ship=write)
-        logger.warning("Consent buffer unavailable; spooled records written directly.")
+        logger.warning("Consent spool could not be written to the table; it waits for the next try.", exc_info=True)
+        return 0
 
 
 def push(choice: LoggedChoice) -> bool:
@@ -356,9 +356,8 @@ def flush(*, max_batches: int = 100) -> int:
     client = _connection()
     if client is None:
         return 0
-    if threading.current_thread() is not _spool.thread:
-        _drain_or_write(_spool)  # this process's spool, and any a dead process left, first
-    return _flush_queue(client, max_batches=max_batches)
+    spooled = _drain(_spool) if threading.current_thread() is not _spool.thread else 0
+    return spooled + _flush_queue(client, max_batches=max_batches)
 
 
 def _flush_queue(client: redis.Redis, *, max_batches: int) -> int:
