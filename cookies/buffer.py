@@ -244,7 +244,10 @@ class _Spool:
                 self.drain()
             except Exception:
                 logger.exception("Consent records could not be written to the table; they wait in the spool.")
-                connection.close()  # this thread's own connection: the next try opens a fresh one
+            finally:
+                # This thread's own connection: no request cycle closes it, and an idle one held
+                # by every web process would keep database sessions (and a test database) open.
+                connection.close()
 
     def drain(self, ship=None) -> int:
         """Write this process's spool and any dead process's to the table now (or through `ship`);
