@@ -239,15 +239,17 @@ class _Spool:
             self.thread.start()
 
     def _run(self, stopping: threading.Event) -> None:
-        while not stopping.wait(self.INTERVAL):
-            try:
-                self.drain()
-            except Exception:
-                logger.exception("Consent records could not be written to the table; they wait in the spool.")
-            finally:
-                # This thread's own connection: no request cycle closes it, and an idle one held
-                # by every web process would keep database sessions (and a test database) open.
-                connection.close()
+        try:
+            while not stopping.wait(self.INTERVAL):
+                # This thread's own connection, kept as a request would keep one (CONN_MAX_AGE, health checks).
+                connection.close_if_unusable_or_obsolete()
+                try:
+                    self.drain()
+                except Exception:
+                    logger.exception("Consent records could not be written to the table; they wait in the spool.")
+                    connection.close()  # the next try opens a fresh one
+        finally:
+            connection.close()
 
     def drain(self, ship=None) -> int:
         """Write this process's spool and any dead process's to the table now (or through `ship`);

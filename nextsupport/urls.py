@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts import urls as accounts_urls
 from consumers.urls import public_urlpatterns as consumers_public
+from cookies import urls as cookies_urls
 
 from . import views
 from .headers import API_DOCS_CSP
@@ -22,6 +23,7 @@ def _policy_routes(prefix: str, name: str, kind: str) -> list:
 
 
 urlpatterns = [
+    *cookies_urls.consent_urlpatterns,
     path("", views.home, name="home"),
     *_policy_routes("privacy-policy", "privacy-policy", Kind.PRIVACY),
     *_policy_routes("terms", "terms", Kind.TERMS),
