@@ -179,17 +179,17 @@ class _Spool:
     Each process writes its own file (<pid>-<random>.spool) and holds an exclusive
     flock on it; the kernel drops the lock when the process dies, however it dies.
     So a file nobody holds a lock on belongs to a dead process: the first process
-    or flush to find it ships it (`_adopt`). A file is moved to Redis by first
-    switching the process to a fresh file, then reading, pushing and deleting the
-    old one: a crash between writing and deleting writes it twice, which the
-    table's primary key absorbs.
+    or flush to find it writes it (`_adopt`). A file is written to the table by
+    first switching the process to a fresh file, then reading, inserting and
+    deleting the old one: a crash between inserting and deleting inserts it twice,
+    which the table's primary key absorbs.
     """
 
     INTERVAL = 1.0
 
     def __init__(self):
         self.lock = threading.Lock()
-        # Held while a file is between the disk and Redis, so it is never shipped by two threads.
+        # Held while a file is between the disk and the table, so it is never written by two threads.
         self.moving = threading.Lock()
         self.fd: int | None = None
         self.path: Path | None = None
@@ -214,9 +214,13 @@ class _Spool:
             logger.warning("Consent spool unavailable; recording consent directly in the database.", exc_info=True)
             return False
         if written != len(line):
+            # A full disk. Nothing more goes after the partial line (the reader skips it): the
+            # file is let go, to be written by whoever adopts it, and this record goes in directly.
             with self.lock:
-                self.fd = None  # nothing more goes after the partial line, which the reader skips
-            return False  # a full disk: the table gets this record directly
+                if self.fd is not None:
+                    os.close(self.fd)
+                self.fd, self.path = None, None
+            return False
         if self.thread is None or not self.thread.is_alive():
             self._start()
         return True
