@@ -250,7 +250,7 @@ def _measure(load, generator: str, targets: dict, buffer_url: str, spool_dir: st
     # Each round's two runs sat side by side in time: the median of their ratios is the figure.
     ratio = statistics.median(c / b for b, c in zip(samples["baseline"], samples["consent_log"], strict=True))
     flush_rate = waiting / flush_seconds if waiting else None
-    mode = "Redis buffer, batched inserts" if buffer_url else "direct INSERT per request (no Redis answered)"
+    mode = "spooled, batched inserts" if buffer_url else "direct INSERT per request (no Redis answered)"
     print(f"load generator: {generator}; gunicorn: {WORKERS} sync workers; {CONNECTIONS} connections")
     print(f"{ROUNDS} alternating rounds of {SECONDS}s each; consent log: {mode}")
     rows = [("minimal view (same JSON)", round(baseline)), ("consent-log endpoint", round(consent))]
