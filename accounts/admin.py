@@ -18,11 +18,11 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice as PlainTOTPDevice
 
 from nextsupport import audit
 
-from . import events, selectors, services
+from . import events, selectors, services, sign_in_limits
 from .models import (
     APIKey,
     BackupCodeDevice,
@@ -33,6 +33,7 @@ from .models import (
     OrganisationStatusChange,
     PolicyAcceptance,
     Role,
+    TOTPDevice,
     User,
 )
 
@@ -62,11 +63,9 @@ class UserAdmin(admin.ModelAdmin):
         "groups",
         "date_joined",
         "last_login",
-        "locked_until",
-        "failed_sign_in_count",
         "account_ended_on",
     )
-    readonly_fields = ("date_joined", "last_login", "locked_until", "failed_sign_in_count", "account_ended_on")
+    readonly_fields = ("date_joined", "last_login", "account_ended_on")
     filter_horizontal = ("groups",)
     actions = ["unlock"]
 
@@ -77,14 +76,15 @@ class UserAdmin(admin.ModelAdmin):
             fields += ["email", "full_name", "is_staff", "groups"]
         return fields
 
-    @admin.display(boolean=True, description="Locked")
+    @admin.display(boolean=True, description="Sign-in paused everywhere")
     def locked(self, obj):
-        return obj.is_locked()
+        return sign_in_limits.paused_everywhere(obj.email)
 
-    @admin.action(description="Unlock the selected accounts", permissions=["change"])
+    @admin.action(description="Lift the pause on signing in to the selected accounts", permissions=["change"])
     def unlock(self, request, queryset):
-        for user in queryset.filter(locked_until__isnull=False):
-            services.account_unlock(user=user, request=request, reason=services.UNLOCKED_BY_STAFF)
+        for user in queryset:
+            if sign_in_limits.paused_everywhere(user.email):
+                services.account_unlock(user=user, request=request, reason=services.UNLOCKED_BY_STAFF)
         self.message_user(request, "The selected accounts can sign in again.", messages.SUCCESS)
 
 
@@ -452,8 +452,8 @@ class DeviceAdmin(admin.ModelAdmin):
             )
 
 
-if admin.site.is_registered(TOTPDevice):
-    admin.site.unregister(TOTPDevice)  # django-otp's own admin can show the secret and a QR code
+if admin.site.is_registered(PlainTOTPDevice):
+    admin.site.unregister(PlainTOTPDevice)  # django-otp's own admin shows the secret; its table is empty now anyway
 admin.site.register(TOTPDevice, DeviceAdmin)
 
 

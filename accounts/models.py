@@ -16,7 +16,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
-from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice as PlainTOTPDevice
+from django_otp.plugins.otp_totp.models import default_key, key_validator
 
 from nextsupport import privacy
 from nextsupport.fields import BlindIndexField, EncryptedEmailField, EncryptedPhoneField, EncryptedTextField
@@ -75,10 +76,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="May sign in to the admin (compliance staff).")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
-    # Lockout (P15): consecutive failed passwords or second factors, reset by a
-    # complete sign-in; past the threshold the account is locked for a while.
-    failed_sign_in_count = models.PositiveSmallIntegerField(default=0, editable=False)
-    locked_until = models.DateTimeField(null=True, blank=True)
     # The day the person's last organisation closed: P29's clock for this row.
     account_ended_on = models.DateField(null=True, blank=True, editable=False)
 
@@ -99,9 +96,6 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self):
         return (self.full_name or self.email).split(" ")[0]
-
-    def is_locked(self, now: datetime.datetime | None = None) -> bool:
-        return self.locked_until is not None and self.locked_until > (now or timezone.now())
 
 
 @privacy.register(
@@ -689,6 +683,52 @@ class BackupCodeDevice(ThrottlingMixin, TimestampMixin, Device):
         return True
 
 
+class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
+    """An authenticator app: django-otp's TOTP device, with its secret encrypted.
+
+    django-otp's own model keeps the seed as plain hex, so a database backup was
+    enough to produce every user's codes. This one keeps the same fields, the seed
+    in an encrypted field (the platform's key ring, rotated by
+    rotate_encryption_keys), and verifies codes with django-otp's own methods,
+    which only ever read the seed through `bin_key`. Migration 0010 moved every
+    device here; django_otp.plugins.otp_totp stays installed for its migration
+    history and refuses new rows (accounts.receivers).
+    """
+
+    # Its own reverse name: django-otp's model, still installed, has the default one.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="totp_devices",
+        help_text="The user that this device belongs to.",
+    )
+    key = EncryptedTextField(
+        max_length=80, validators=[key_validator], default=default_key, help_text="A hex-encoded secret key of up to 40 bytes."
+    )
+    step = models.PositiveSmallIntegerField(default=30, help_text="The time step in seconds.")
+    t0 = models.BigIntegerField(default=0, help_text="The Unix time at which to begin counting steps.")
+    digits = models.PositiveSmallIntegerField(
+        choices=[(6, 6), (8, 8)], default=6, help_text="The number of digits to expect in a token."
+    )
+    tolerance = models.PositiveSmallIntegerField(default=1, help_text="The number of time steps in the past or future to allow.")
+    drift = models.SmallIntegerField(
+        default=0, help_text="The number of time steps the prover is known to deviate from our clock."
+    )
+    last_t = models.BigIntegerField(
+        default=-1, help_text="The t value of the latest verified token. The next token must be at a higher time step."
+    )
+
+    # django-otp's verification, unchanged: the same functions, reading the decrypted seed.
+    bin_key = PlainTOTPDevice.bin_key
+    verify_token = PlainTOTPDevice.verify_token
+    get_throttle_factor = PlainTOTPDevice.get_throttle_factor
+    config_url = PlainTOTPDevice.config_url
+    _read_str_from_settings = PlainTOTPDevice._read_str_from_settings
+
+    class Meta(Device.Meta):
+        verbose_name = "authenticator app"
+
+
 # Third-party models that hold account data, declared here so data-subject
 # requests and retention find them too.
 _DEVICE_DECLARATION = dict(
@@ -701,7 +741,22 @@ _DEVICE_DECLARATION = dict(
     ),
     erasure=privacy.Action.DELETE,
 )
-privacy.register(TOTPDevice, **_DEVICE_DECLARATION)
+privacy.register(
+    TOTPDevice,
+    **{
+        **_DEVICE_DECLARATION,
+        "fields": (*_DEVICE_DECLARATION["fields"], "key"),
+        # The seed is a credential, not information about the person: an access copy never carries it.
+        "exporter": lambda device: {
+            "model": "accounts.TOTPDevice",
+            "id": device.pk,
+            "name": device.name,
+            "confirmed": device.confirmed,
+            "created_at": device.created_at and device.created_at.isoformat(),
+            "last_used_at": device.last_used_at and device.last_used_at.isoformat(),
+        },
+    },
+)
 privacy.register(BackupCodeDevice, **_DEVICE_DECLARATION)
 privacy.register(
     EmailAddress,

@@ -3,13 +3,21 @@ trail, and e-mailing clients about significant policy changes (P53)."""
 
 from allauth.account import signals as allauth_signals
 from django.contrib.auth import signals as auth_signals
+from django.db.models.signals import pre_save
 from django.dispatch import receiver
+from django_otp.plugins.otp_totp.models import TOTPDevice as PlainTOTPDevice
 
 from nextsupport import audit
 from nextsupport.signals import policy_published
 
 from . import events, services, tasks
 from .models import SignInSession
+
+
+@receiver(pre_save, sender=PlainTOTPDevice, dispatch_uid="accounts.no_plain_totp_secrets")
+def refuse_plain_totp_secrets(sender, instance, **kwargs):
+    # django-otp's own model stores the seed in clear: authenticators live in accounts.TOTPDevice.
+    raise PermissionError("Authenticator secrets are stored encrypted: use accounts.models.TOTPDevice.")
 
 
 @receiver(auth_signals.user_logged_in)
@@ -54,8 +62,7 @@ def password_changed(sender, request, user, **kwargs):
 def password_reset(sender, request, user, **kwargs):
     audit.record(events.PASSWORD_RESET, request=request, target=user)
     services.sign_in_sessions_end(user=user, request=request, keep_current=False)
-    if user.locked_until or user.failed_sign_in_count:
-        services.account_unlock(user=user, request=request, reason=services.UNLOCKED_BY_PASSWORD_RESET)
+    services.account_unlock(user=user, request=request, reason=services.UNLOCKED_BY_PASSWORD_RESET)
 
 
 @receiver(policy_published, dispatch_uid="accounts.email_clients_about_significant_change")

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from nextsupport.fields import digest
 from nextsupport.models import PolicyDocument
@@ -28,6 +27,7 @@ from .models import (
     PolicyAcceptance,
     Role,
     SignInSession,
+    TOTPDevice,
     User,
 )
 

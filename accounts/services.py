@@ -15,7 +15,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from nextsupport import audit, ratelimit
 from nextsupport.fields import BlindIndexField, digest
@@ -23,7 +22,7 @@ from nextsupport.identifiers import normalise_email
 from nextsupport.models import PolicyDocument
 from nextsupport.net import client_ip
 
-from . import events, selectors, signals, tasks
+from . import events, selectors, sign_in_limits, signals, tasks
 from .models import (
     APIKey,
     BackupCodeDevice,
@@ -36,6 +35,7 @@ from .models import (
     PolicyAcceptance,
     Role,
     SignInSession,
+    TOTPDevice,
     User,
 )
 
@@ -51,50 +51,43 @@ def _notice(kind: str, *ids) -> str:
 
 
 @transaction.atomic
-def sign_in_failed(*, user: User | None, request, reason: str) -> bool:
-    """Count a wrong password or second factor; lock the account at the threshold.
+def sign_in_failed(*, email: str, user: User | None, request, reason: str) -> list[sign_in_limits.Pause]:
+    """Count a wrong password or second factor for the address and network (accounts.sign_in_limits).
 
-    Returns True when this failure locked the account. Failures for addresses
-    with no account are logged too (allauth's rate limits slow those down).
+    Returns the pauses this failure started. Unknown addresses are counted and
+    logged the same way; only a person with an account is e-mailed about a pause.
     """
-    if user is None:
-        audit.record(events.SIGN_IN_FAILED, request=request, details={"reason": reason, "known_account": False})
-        return False
-    user = User.objects.select_for_update().get(pk=user.pk)
-    user.failed_sign_in_count += 1
-    failures = user.failed_sign_in_count
-    locked = failures >= settings.SIGN_IN_LOCKOUT_THRESHOLD
-    if locked:
-        user.locked_until = timezone.now() + datetime.timedelta(minutes=settings.SIGN_IN_LOCKOUT_MINUTES)
-        user.failed_sign_in_count = 0  # the next lock needs as many failures again
-    user.save(update_fields=["failed_sign_in_count", "locked_until"])
-    audit.record(events.SIGN_IN_FAILED, request=request, target=user, details={"reason": reason, "consecutive": failures})
-    if locked:
+    pauses = sign_in_limits.count_failure(email, request)
+    details = {"reason": reason} if user else {"reason": reason, "known_account": False}
+    audit.record(events.SIGN_IN_FAILED, request=request, target=user, details=details)
+    for pause in pauses:
         event = audit.record(
-            events.ACCOUNT_LOCKED,
+            events.SIGN_IN_PAUSED,
             request=request,
             target=user,
-            details={"after_failures": failures, "minutes": settings.SIGN_IN_LOCKOUT_MINUTES},
+            details={"scope": pause.scope, "minutes": pause.minutes, **({} if user else {"known_account": False})},
         )
-        tasks.send_lockout_notice.delay_on_commit(user.pk, _notice("account_locked", event.sequence))
-    return locked
+        if user is not None:
+            tasks.send_lockout_notice.delay_on_commit(user.pk, _notice("account_locked", event.sequence))
+    return pauses
 
 
-def sign_in_refused_locked(*, user: User, request) -> None:
-    audit.record(events.SIGN_IN_REFUSED_LOCKED, request=request, target=user)
+def sign_in_throttled(*, user: User | None, request, pause: sign_in_limits.Pause) -> None:
+    details = {"scope": pause.scope} if user else {"scope": pause.scope, "known_account": False}
+    audit.record(events.SIGN_IN_THROTTLED, request=request, target=user, details=details)
 
 
-# Why a lock was cleared. The audit trail keeps a code, never a sentence someone typed.
+# Why the pauses on an address were cleared. The audit trail keeps a code, never a sentence someone typed.
 UNLOCKED_BY_PASSWORD_RESET = "password_reset"  # noqa: S105 (a reason code, not a password)
 UNLOCKED_BY_STAFF = "staff"
 
 
-@transaction.atomic
 def account_unlock(*, user: User, request=None, reason: str) -> None:
-    """Clear a lock (a password reset proves the person; staff may unlock after checking)."""
+    """Clear the address-wide pause and counts (a password reset proves the person; staff may, after checking),
+    and, for a password reset, those of the network it came from."""
     if reason not in (UNLOCKED_BY_PASSWORD_RESET, UNLOCKED_BY_STAFF):
         raise ValueError(f"Unknown unlock reason {reason!r}: use one of the UNLOCKED_BY_* codes.")
-    User.objects.filter(pk=user.pk).update(locked_until=None, failed_sign_in_count=0)
+    sign_in_limits.forget(user.email, request if reason == UNLOCKED_BY_PASSWORD_RESET else None, everywhere=True)
     audit.record(events.ACCOUNT_UNLOCKED, request=request, target=user, reason=reason)
 
 
@@ -105,7 +98,7 @@ def second_factor_verified(*, request, device) -> None:
     request.session.cycle_key()
     otp_login(request, device)
     user = request.user
-    User.objects.filter(pk=user.pk).update(failed_sign_in_count=0)
+    sign_in_limits.forget(user.email, request)  # this network's failures were the person's own
     key = request.session.get(SignInSession.SESSION_KEY)
     if key:
         SignInSession.objects.filter(key=key).update(second_factor_at=timezone.now())
@@ -117,9 +110,9 @@ def second_factor_verified(*, request, device) -> None:
 
 
 def second_factor_failed(*, request) -> bool:
-    """A wrong code at the second step: counts towards the same lockout as passwords."""
+    """A wrong code at the second step: counted with the wrong passwords. True when it paused sign-in."""
     audit.record(events.SECOND_FACTOR_FAILED, request=request, target=request.user)
-    return sign_in_failed(user=request.user, request=request, reason="second_factor")
+    return bool(sign_in_failed(email=request.user.email, user=request.user, request=request, reason="second_factor"))
 
 
 def sign_in_session_start(*, user: User, request) -> SignInSession:

@@ -48,11 +48,12 @@ def send_invitation(invitation_id: int, notice: str) -> int:
 
 @shared_task
 def send_lockout_notice(user_id: int, notice: str) -> int:
-    user = User.objects.filter(pk=user_id, locked_until__isnull=False).first()
+    user = User.objects.filter(pk=user_id).first()
     if user is None:
         return 0
     reset = mail.absolute(reverse("account_reset_password"))
-    return _send_once(notice, "account_locked", [user.email], {"user": user, "reset_link": reset})
+    context = {"user": user, "reset_link": reset, "minutes": settings.SIGN_IN_LOCKOUT_MINUTES}
+    return _send_once(notice, "account_locked", [user.email], context)
 
 
 @shared_task

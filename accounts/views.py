@@ -25,7 +25,6 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from nextsupport import documents
 from nextsupport.models import PolicyDocument
@@ -48,7 +47,7 @@ from .forms import (
     SecondFactorForm,
     ServicePreferencesForm,
 )
-from .models import APIKey, BackupCodeDevice, Capability, Invitation, Organisation, Role, SignInSession
+from .models import APIKey, BackupCodeDevice, Capability, Invitation, Organisation, Role, SignInSession, TOTPDevice
 
 
 def _next_url(request, default: str) -> str:
@@ -612,7 +611,7 @@ def two_factor_verify(request):
             form.add_error("code", "Too many wrong codes in a row. Wait a minute before trying again.")
         elif services.second_factor_failed(request=request):
             logout(request)
-            messages.error(request, adapter.LOCKED_MESSAGE.format(minutes=settings.SIGN_IN_LOCKOUT_MINUTES))
+            messages.error(request, adapter.PAUSED_MESSAGE.format(minutes=settings.SIGN_IN_LOCKOUT_MINUTES))
             return redirect("account_login")
         else:
             form.add_error("code", "That code is not right. Enter the newest code from your app, or a backup code.")

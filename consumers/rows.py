@@ -10,6 +10,7 @@ column and the reason, so the client can fix the file and import it again
 
 import datetime
 import re
+import unicodedata
 import zoneinfo
 from dataclasses import dataclass
 from functools import cache
@@ -59,7 +60,7 @@ _SPELLINGS = {
         "phone no",
     },
     Target.NAME: {"name", "full name", "contact name", "customer name", "contact"},
-    Target.FIRST_NAME: {"first name", "firstname", "forename", "given name"},
+    Target.FIRST_NAME: {"first name", "firstname", "forename", "given name", "christian name"},
     Target.LAST_NAME: {"last name", "lastname", "surname", "family name"},
     Target.EMAIL: {"email", "e mail", "email address", "e mail address", "mail"},
     Target.DATE_OF_BIRTH: {"date of birth", "dob", "birth date", "birthdate", "birthday", "born"},
@@ -78,20 +79,98 @@ _SPELLINGS = {
     Target.CONSENT_REFERENCE: {"consent reference", "consent ref", "consent source", "consent id", "crm id", "record id"},
 }
 
-# Names that suggest special-category data (UK GDPR art. 9) or criminal records (art. 10).
-_SPECIAL_CATEGORY = re.compile(
-    r"\b(health|medical|medication|diagnos\w*|illness|disab\w*|mental|pregnan\w*|religio\w*|faith|beliefs?|"
-    r"ethnic\w*|race|racial|sexual\w*|orientation|sex life|trade union|union member\w*|political\w*|"
-    r"biometric\w*|fingerprints?|genetic\w*|dna|criminal|convictions?|offences?|offenses?)\b"
-)
-
 
 def _simplify(name: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", name.lower()).split())
 
 
+# Special-category data (UK GDPR art. 9: health, racial or ethnic origin, political
+# opinions, religious or philosophical beliefs, trade union membership, genetic and
+# biometric data, sex life and sexual orientation) and criminal offences (art. 10).
+# Headers come from CRMs and spreadsheets in every spelling ("HealthCondition",
+# "mental_health", "medicalhistory", "POLITICS", "Relig."), so a header is read as
+# words (camelCase and separators split) and as one run of letters (words joined).
+#
+# Stems are found anywhere in the run of letters: each is long and rare enough
+# that no ordinary contact-list header contains it ("hospital" is not one:
+# "Hospitality sector" is a business column; "mental" neither: "Supplemental").
+_SPECIAL_STEMS = (
+    # health
+    "health", "medic", "diagnos", "illness", "disab", "pregnan", "maternit", "psychiatr", "psycholog", "therap",
+    "disease", "sickness", "allerg", "symptom", "vaccin", "prescri", "wheelchair", "impairment", "diabet", "injur",
+    "disorder", "cancer", "dementia", "autis", "epilep",
+    # racial or ethnic origin
+    "ethn", "racial", "skincolo",
+    # political opinions
+    "politic", "partyaffil", "partymember", "votingintention",
+    # religious or philosophical beliefs
+    "relig", "philosoph", "denomination",
+    # trade union membership
+    "tradeunion", "unionmember",
+    # genetic and biometric data
+    "genetic", "genom", "biometric", "fingerprint", "faceprint", "voiceprint", "facialrecog",
+    # sex life and sexual orientation
+    "sexual", "sexlife", "lgbt",
+    # criminal convictions and offences (art. 10)
+    "criminal", "convict", "offence", "offense", "offender", "arrest", "prison", "probation", "parole",
+)  # fmt: skip
+# Short words and abbreviations, recognised only as a whole word ("race", not
+# "Tracey"), or joined to a word that says what about them is recorded ("hivstatus").
+_SPECIAL_WORDS = frozenset(
+    {
+        "mental", "hospital", "med", "meds", "rx", "diag", "preg", "hiv", "aids", "covid", "nhs", "gp", "bmi",
+        "blood", "sick", "deaf", "blind", "patient",
+        "race", "caste", "tribe",
+        "polit", "vote", "voting", "voter",
+        "faith", "belief", "church", "mosque", "synagogue", "atheist", "muslim", "jewish",
+        "hindu", "sikh", "buddhist", "union",
+        "dna", "gene", "iris", "retina",
+        "orientation", "gay", "lesbian",
+        "crime", "crim", "dbs", "crb", "jail",
+    }
+)  # fmt: skip
+_QUALIFIERS = frozenset(
+    {
+        "status", "result", "results", "test", "tests", "type", "group", "name", "number", "no", "num", "id", "code",
+        "history", "hist", "info", "details", "record", "records", "notes", "flag", "date", "check", "level", "score",
+    }
+)  # fmt: skip
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=[0-9])|(?<=[0-9])(?=[A-Za-z])")
+
+
+def _header_words(column: str) -> tuple[list[str], str]:
+    """The header as lower-case words and as one run of letters, accents and width variants folded."""
+    folded = unicodedata.normalize("NFKD", column)
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    words = re.sub(r"[^a-z0-9]+", " ", _CAMEL.sub(" ", folded).casefold()).split()
+    return words, "".join(words)
+
+
+def _singular(word: str) -> str:
+    for ending in ("ies", "es", "s"):
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[: -len(ending)] + ("y" if ending == "ies" else "")
+    return word
+
+
+def _is_special_word(word: str) -> bool:
+    if word in _SPECIAL_WORDS or _singular(word) in _SPECIAL_WORDS:
+        return True
+    # "hivstatus", "nhsnumber", "gpname", "racecode": a short word joined to what is recorded about it.
+    return any(
+        (word.startswith(short) and word[len(short) :] in _QUALIFIERS)
+        or (word.endswith(short) and word[: -len(short)] in _QUALIFIERS)
+        for short in _SPECIAL_WORDS
+        if len(word) > len(short)
+    )
+
+
 def is_special_category(column: str) -> bool:
-    return bool(_SPECIAL_CATEGORY.search(_simplify(column)))
+    """Whether a header names special-category or criminal-offence data (P10): such a column is never imported."""
+    words, letters = _header_words(column)
+    if any(stem in letters for stem in _SPECIAL_STEMS):
+        return True
+    return any(_is_special_word(word) for word in words) or _is_special_word(letters)
 
 
 def suggest_mapping(columns: list[str]) -> dict[str, str]:

@@ -33,7 +33,7 @@ from .models import (
     SuppressionReason,
     SuppressionSource,
 )
-from .rows import dropped_columns, mapping_problems
+from .rows import dropped_columns, is_special_category, mapping_problems
 from .selectors import (
     ACTIVE_IMPORT_STATUSES,
     MARKETING_CONSENT_PURPOSES,
@@ -530,9 +530,15 @@ def import_job_create(*, contact_list: ContactList, upload, uploaded_by, request
 
 
 def import_job_preview(job: ImportJob) -> list[list[str]]:
-    """The first rows of the uploaded file, for the mapping step (read from the file, never stored)."""
+    """The first rows of the uploaded file, for the mapping step (read from the file, never stored).
+
+    Special-category cells are left blank: they can never be imported, so there is nothing
+    to check in them, and we do not show such data even back to its owner (P10).
+    """
     with job.file.open("rb") as stream:
-        return csvfiles.inspect(stream, size=job.size_bytes, max_bytes=job.size_bytes).preview
+        preview = csvfiles.inspect(stream, size=job.size_bytes, max_bytes=job.size_bytes).preview
+    special = {index for index, column in enumerate(job.columns) if is_special_category(column)}
+    return [["" if index in special else cell for index, cell in enumerate(row)] for row in preview]
 
 
 @transaction.atomic

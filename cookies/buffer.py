@@ -3,31 +3,38 @@
 The consent endpoint is hit on every first visit. A durable INSERT per request
 (a commit, so a WAL flush, and a PostgreSQL backend busy for each visitor) costs
 several times the rest of the request, and even one Redis round trip costs a
-third of it. So a record goes:
+third of it. Yet a choice that was answered 201 is proof (P14, P18) and must
+survive the web process being killed the moment after. So a record goes:
 
-1. into a list in the web process (no I/O in the request), which a background
-   thread moves to Redis with one RPUSH every 0.2 s (_WriteBehind);
-2. from the Redis list into the table, a batch per INSERT, when `flush()` runs:
-   every few seconds from Celery beat, at once when the Redis list grows long,
-   and before staff search the log.
+1. into a spool file of the web process, with one append (os.write) before the
+   answer (_Spool): a single write(2), no fsync. The bytes are in the kernel's
+   page cache when the request returns, so they outlive the process however it
+   dies (SIGKILL included; not a power cut of the machine);
+2. from the spool into the table, a batch per INSERT, by a background thread of
+   the process every 0.2 s. A file whose process died (its flock is gone) is
+   written by the next process, or `flush()` (Celery beat, and before staff
+   search the log), that finds it.
 
-With no buffer configured (COOKIE_CONSENT_BUFFER_URL empty) the endpoint
-inserts directly; if Redis is unreachable, records wait in the process and are
-written directly when flushed or when the process exits. Each record carries
-its own primary key (a UUID made at request time) and batches are inserted with
-ON CONFLICT DO NOTHING after being parked in a "processing" list, so a flush
-that dies half-way is simply redone: every record lands exactly once.
+With COOKIE_CONSENT_WRITE_BEHIND off, each request instead RPUSHes its record to
+a Redis list, which `flush()` writes to the table in batches. With no buffer
+configured (COOKIE_CONSENT_BUFFER_URL empty), or when the spool cannot be
+written, the request inserts directly. If the database is unreachable, records
+wait in their spool files. Each record carries its own primary key (a UUID made
+at request time) and batches are inserted with ON CONFLICT DO NOTHING, so a
+spool written twice (a crash between the INSERT and deleting the file) or a
+Redis flush that dies half-way is simply redone: every record lands exactly once.
 """
 
 import atexit
 import datetime
-import json
+import fcntl
 import logging
 import os
 import threading
 import uuid
 from dataclasses import asdict, dataclass
 from functools import cache
+from pathlib import Path
 
 import redis
 from django.conf import settings
@@ -121,42 +128,35 @@ class LoggedChoice:
 
 
 def _encode(choice: LoggedChoice) -> str:
-    return json.dumps(
-        [
-            choice.id.hex,
-            choice.consent_id.hex,
-            choice.categories,
-            choice.policy_version,
-            choice.banner_version,
-            choice.gpc,
-            choice.ip_hash,
-            choice.created_at.timestamp(),
-        ],
-        separators=(",", ":"),
+    """The record as one line of JSON, written out by hand (json.dumps costs more than the rest of
+    the journey): every part is a hex id, a number, a boolean or a known category name."""
+    categories = ",".join(f'"{category}"' for category in choice.categories)
+    gpc = "true" if choice.gpc else "false"
+    return (
+        f'["{choice.id.hex}","{choice.consent_id.hex}",[{categories}],{int(choice.policy_version)},'
+        f'"{choice.banner_version}",{gpc},"{choice.ip_hash}",{choice.created_at.timestamp()!r}]'
     )
 
 
-# One statement per batch, columns as arrays, straight from the queued JSON: the
-# ORM's bulk_create spends more building model instances than PostgreSQL spends
-# storing the rows. A record already written (a flush redone after a crash) is
-# skipped by its primary key.
+# One statement per batch, straight from the queued JSON, which PostgreSQL takes
+# apart itself: the ORM's bulk_create spends more building model instances than
+# PostgreSQL spends storing the rows, and decoding each record in Python costs more
+# than the rest of its journey. A record already written (a spool shipped twice, a
+# flush redone after a crash) is skipped by its primary key.
 _INSERT_BATCH = (
     f"INSERT INTO {ConsentRecord._meta.db_table} "  # noqa: S608 (our own table name, no outside input)
     "(id, consent_id, categories, policy_version, banner_version, gpc, ip_hash, created_at) "
-    "SELECT r.id, r.consent_id, r.categories, r.policy_version, r.banner_version, r.gpc, r.ip_hash, to_timestamp(r.created) "
-    "FROM unnest(%s::uuid[], %s::uuid[], %s::jsonb[], %s::int[], %s::text[], %s::bool[], %s::text[], %s::float8[]) "
-    "AS r(id, consent_id, categories, policy_version, banner_version, gpc, ip_hash, created) "
+    "SELECT (r->>0)::uuid, (r->>1)::uuid, r->2, (r->>3)::int, r->>4, (r->>5)::bool, r->>6, to_timestamp((r->>7)::float8) "
+    "FROM unnest(%s::jsonb[]) AS r "
     "ON CONFLICT (id) DO NOTHING"
 )
 
 
 def write(encoded: list[bytes | str]) -> None:
     """Insert queued records (as _encode wrote them) in one statement."""
-    rows = [json.loads(item) for item in encoded]
-    columns = [list(column) for column in zip(*rows, strict=True)]
-    columns[2] = [json.dumps(categories) for categories in columns[2]]
+    rows = [item.decode() if isinstance(item, bytes) else item for item in encoded]
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_BATCH, columns)
+        cursor.execute(_INSERT_BATCH, [rows])
 
 
 def _rpush(items: list[str]) -> None:
@@ -172,104 +172,186 @@ def _rpush(items: list[str]) -> None:
         _flush_queue(client, max_batches=2)  # enough to keep up, little enough to stay quick
 
 
-class _WriteBehind:
-    """The first stage, per process: choices wait here at most INTERVAL seconds, then one
-    RPUSH takes all of them to Redis. The request itself does no I/O for its record.
+class _Spool:
+    """Per process: each choice is appended to this process's spool file before it is
+    answered, and a background thread writes the file to the table every INTERVAL s.
 
-    A background thread drains it (started on first use, again after a fork);
-    a graceful exit drains it too. Only a hard kill of the process loses what
-    waits here, at most INTERVAL seconds' worth. If Redis is down, records stay
-    here (up to LIMIT) and are retried; past LIMIT, requests insert directly.
+    Each process writes its own file (<pid>-<random>.spool) and holds an exclusive
+    flock on it; the kernel drops the lock when the process dies, however it dies.
+    So a file nobody holds a lock on belongs to a dead process: the first process
+    or flush to find it writes it (`_adopt`). A file is written to the table by
+    first switching the process to a fresh file, then reading, inserting and
+    deleting the old one: a crash between inserting and deleting inserts it twice,
+    which the table's primary key absorbs.
     """
 
-    INTERVAL = 0.2
-    WAKE_AT = 200
-    LIMIT = 50_000
+    INTERVAL = 1.0
 
     def __init__(self):
-        self.items: list[str] = []
         self.lock = threading.Lock()
-        # Held while a batch is between this list and Redis, so it is never half-moved.
+        # Held while a file is between the disk and the table, so it is never written by two threads.
         self.moving = threading.Lock()
-        self.wake = threading.Event()
+        self.fd: int | None = None
+        self.path: Path | None = None
+        self.written = 0
         self.thread: threading.Thread | None = None
+        self.stopping = threading.Event()
         self.pid = 0
 
+    def folder(self) -> Path:
+        return Path(settings.COOKIE_CONSENT_SPOOL_DIR) / settings.DATABASES["default"]["NAME"]
+
     def add(self, encoded: str) -> bool:
-        with self.lock:
-            if len(self.items) >= self.LIMIT:
-                return False
-            self.items.append(encoded)
-            count = len(self.items)
-        if self.pid != os.getpid() or self.thread is None or not self.thread.is_alive():
+        """Append one record durably (False: it could not be written; insert it directly then)."""
+        line = (encoded + "\n").encode()
+        try:
+            with self.lock:
+                if self.pid != os.getpid() or self.fd is None:
+                    self._open()
+                written = os.write(self.fd, line)
+                self.written += written
+        except OSError:
+            logger.warning("Consent spool unavailable; recording consent directly in the database.", exc_info=True)
+            return False
+        if written != len(line):
+            # A full disk. Nothing more goes after the partial line (the reader skips it): the
+            # file is let go, to be written by whoever adopts it, and this record goes in directly.
+            with self.lock:
+                if self.fd is not None:
+                    os.close(self.fd)
+                self.fd, self.path = None, None
+            return False
+        if self.thread is None or not self.thread.is_alive():
             self._start()
-        if count >= self.WAKE_AT:
-            self.wake.set()
         return True
+
+    def _open(self) -> None:
+        """A file of this process's own (also after a fork: the parent's file and lock stay the parent's)."""
+        folder = self.folder()
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = folder / f"{os.getpid()}-{uuid.uuid4().hex[:12]}.spool"
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self.fd, self.path, self.written, self.pid = fd, path, 0, os.getpid()
 
     def _start(self) -> None:
         with self.lock:
-            if self.pid == os.getpid() and self.thread is not None and self.thread.is_alive():
+            if self.thread is not None and self.thread.is_alive():
                 return
-            self.pid = os.getpid()
-            self.thread = threading.Thread(target=self._run, name="consent-write-behind", daemon=True)
+            self.stopping = threading.Event()
+            self.thread = threading.Thread(target=self._run, args=(self.stopping,), name="consent-spool", daemon=True)
             self.thread.start()
 
-    def _run(self) -> None:
-        while True:
-            self.wake.wait(self.INTERVAL)
-            self.wake.clear()
-            try:
-                self.drain()
-            except Exception:
-                logger.exception("Consent records could not be moved to Redis; retrying.")
-            finally:
-                connection.close()  # this thread's own connection, if a long-queue flush opened one
+    def _run(self, stopping: threading.Event) -> None:
+        try:
+            while not stopping.wait(self.INTERVAL):
+                # This thread's own connection, kept as a request would keep one (CONN_MAX_AGE, health checks).
+                connection.close_if_unusable_or_obsolete()
+                try:
+                    self.drain()
+                except Exception:
+                    logger.exception("Consent records could not be written to the table; they wait in the spool.")
+                    connection.close()  # the next try opens a fresh one
+        finally:
+            connection.close()
 
-    def drain(self) -> int:
-        """Move everything waiting here to Redis now; on failure it stays here for the next try."""
+    def drain(self, ship=None) -> int:
+        """Write this process's spool and any dead process's to the table now (or through `ship`);
+        on failure the files stay for the next try."""
+        ship = ship or write
         with self.moving:
+            moved = 0
             with self.lock:
-                items, self.items = self.items, []
-            if not items:
-                return 0
+                full = self.fd is not None and self.pid == os.getpid() and self.written
+                old_fd, old_path = self.fd, self.path
+                if full:
+                    self.fd, self.path = None, None  # the next record opens a fresh file
+            if full:
+                try:
+                    moved += _ship_file(old_path, ship)
+                finally:
+                    os.close(old_fd)  # unlocked: if shipping failed, the file waits to be adopted
+            return moved + self._adopt(ship)
+
+    def _adopt(self, ship) -> int:
+        moved = 0
+        folder = self.folder()
+        for path in sorted(folder.glob("*.spool")) if folder.is_dir() else []:
+            if path == self.path:
+                continue
             try:
-                _rpush(items)
-            except Exception:
-                with self.lock:
-                    self.items[:0] = items
-                raise
-            return len(items)
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue  # shipped by someone else meanwhile
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue  # its process is alive and ships it itself
+            try:
+                moved += _ship_file(path, ship)
+            finally:
+                os.close(fd)
+        return moved
 
     def discard(self) -> None:
-        """Forget what waits here (tests start from nothing)."""
+        """Forget every spooled record and stop the thread (tests start from nothing)."""
+        self.stopping.set()
         with self.moving, self.lock:
-            self.items.clear()
+            folder = self.folder()
+            for path in folder.glob("*.spool") if folder.is_dir() else []:
+                path.unlink(missing_ok=True)
+            if self.fd is not None and self.pid == os.getpid():
+                os.close(self.fd)
+            self.fd, self.path, self.written = None, None, 0
+
+    def waiting(self) -> int:
+        folder = self.folder()
+        return sum(len(_read_lines(path)) for path in folder.glob("*.spool")) if folder.is_dir() else 0
 
 
-_write_behind = _WriteBehind()
-atexit.register(lambda: _drain_or_write(_write_behind))
-
-
-def _drain_or_write(stage: _WriteBehind) -> None:
-    """At exit, or when staff need everything now: to Redis, or straight to the table if Redis fails."""
+def _read_lines(path: Path) -> list[str]:
+    """The complete records of a spool file. Only its end can hold a partial one (a process
+    killed mid-write, or a full disk, after which `add` never writes to that file again)."""
     try:
-        stage.drain()
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    *lines, rest = data.split(b"\n")
+    if rest:
+        logger.warning("The incomplete last line of the consent spool %s was skipped.", path.name)
+    return [line.decode() for line in lines if line]
+
+
+def _ship_file(path: Path, ship) -> int:
+    """Push a spool file's records, then delete it (only once they are pushed)."""
+    lines = _read_lines(path)
+    if lines:
+        ship(lines)
+    path.unlink(missing_ok=True)
+    return len(lines)
+
+
+_spool = _Spool()
+atexit.register(lambda: _drain(_spool))
+
+
+def _drain(stage: _Spool) -> int:
+    """At exit, or when staff need everything now; if the table cannot be reached the spool waits for the next process."""
+    try:
+        return stage.drain()
     except Exception:
-        with stage.moving, stage.lock:
-            items, stage.items = stage.items, []
-        if items:
-            write(items)
-            logger.warning("Consent buffer unavailable; %s records written directly.", len(items))
+        logger.warning("Consent spool could not be written to the table; it waits for the next try.", exc_info=True)
+        return 0
 
 
 def push(choice: LoggedChoice) -> bool:
     """Queue `choice`; False when there is no buffer, or it cannot take more (insert it directly then)."""
     if not settings.COOKIE_CONSENT_BUFFER_URL:
         return False
-    encoded = _encode(choice)
     if settings.COOKIE_CONSENT_WRITE_BEHIND:
-        return _write_behind.add(encoded)
+        return _spool.add(_encode(choice))
+    encoded = _encode(choice)
     try:
         _rpush([encoded])
     except redis.RedisError:
@@ -283,9 +365,8 @@ def flush(*, max_batches: int = 100) -> int:
     client = _connection()
     if client is None:
         return 0
-    if threading.current_thread() is not _write_behind.thread:
-        _drain_or_write(_write_behind)  # this process's own waiting records first
-    return _flush_queue(client, max_batches=max_batches)
+    spooled = _drain(_spool) if threading.current_thread() is not _spool.thread else 0
+    return spooled + _flush_queue(client, max_batches=max_batches)
 
 
 def _flush_queue(client: redis.Redis, *, max_batches: int) -> int:
@@ -323,9 +404,9 @@ def _write_parked(client: redis.Redis, processing: str) -> int:
 
 
 def waiting() -> int:
-    """Records on their way: in this process, and in Redis."""
+    """Records on their way: in spool files, and in Redis."""
     client = _connection()
     if client is None:
         return 0
     queue, processing, _ = _keys()
-    return len(_write_behind.items) + client.llen(queue) + client.llen(processing)
+    return _spool.waiting() + client.llen(queue) + client.llen(processing)

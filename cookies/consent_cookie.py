@@ -10,8 +10,14 @@ it to us), so only a cookie we sealed lets a later choice continue that id's
 proof; a cookie written by hand, or one from before seals, starts a new id.
 """
 
+import hashlib
+import hmac
+from functools import cache
+
 from django.conf import settings
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.crypto import constant_time_compare
 
 from .models import ConsentRecord
 from .services import CONSENT_MAX_AGE
@@ -27,7 +33,23 @@ def value(record: ConsentRecord) -> str:
 
 
 def _seal(consent_hex: str) -> str:
-    return salted_hmac("cookies.consent_cookie", consent_hex, algorithm="sha256").hexdigest()[:20]
+    sealer = _sealer().copy()
+    sealer.update(consent_hex.encode())
+    return sealer.hexdigest()[:20]
+
+
+@cache
+def _sealer():
+    # django.utils.crypto.salted_hmac("cookies.consent_cookie", ..., algorithm="sha256"), with its
+    # key derived once per process instead of on every first visit.
+    key = hashlib.sha256(b"cookies.consent_cookie" + settings.SECRET_KEY.encode()).digest()
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
+@receiver(setting_changed)
+def _forget_sealer(*, setting, **kwargs):
+    if setting == "SECRET_KEY":
+        _sealer.cache_clear()
 
 
 def consent_id_hex(cookie_value: str | None) -> str:
@@ -38,13 +60,16 @@ def consent_id_hex(cookie_value: str | None) -> str:
     return parts[1]
 
 
+_MAX_AGE = int(CONSENT_MAX_AGE.total_seconds())
+
+
 def attach(response, record: ConsentRecord, *, secure: bool) -> None:
-    response.set_cookie(
-        NAME,
-        value(record),
-        max_age=int(CONSENT_MAX_AGE.total_seconds()),
-        path="/",
-        secure=secure or settings.SESSION_COOKIE_SECURE,
-        httponly=False,
-        samesite="Lax",
-    )
+    # Max-Age alone: every browser we support honours it, and response.set_cookie would also
+    # format an Expires date, which costs more than the rest of the cookie on this hot path.
+    response.cookies[NAME] = value(record)
+    morsel = response.cookies[NAME]
+    morsel["max-age"] = _MAX_AGE
+    morsel["path"] = "/"
+    morsel["samesite"] = "Lax"
+    if secure or settings.SESSION_COOKIE_SECURE:
+        morsel["secure"] = True

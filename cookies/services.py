@@ -1,6 +1,7 @@
 """Writes of the cookies app: recording a visitor's choice, purging old records."""
 
 import datetime
+import os
 import uuid
 
 from django.core.cache import cache
@@ -37,9 +38,11 @@ def consent_record(
     unknown = set(categories) - set(OPTIONAL_CATEGORIES)
     if unknown:
         raise ValueError(f"Unknown cookie categories: {', '.join(sorted(unknown))}.")
+    # Both ids from one read of the system's randomness (uuid4() reads it once for each).
+    random = os.urandom(32)
     choice = LoggedChoice(
-        id=uuid.uuid4(),
-        consent_id=consent_id or uuid.uuid4(),
+        id=uuid.UUID(bytes=random[:16], version=4),
+        consent_id=consent_id or uuid.UUID(bytes=random[16:], version=4),
         categories=sorted(set(categories)),
         policy_version=policy_version,
         banner_version=banner_version,

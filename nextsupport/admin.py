@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from . import services
 from .models import AuditEvent, PolicyDocument
+from .net import address_digest
 
 
 @admin.register(AuditEvent)
@@ -18,10 +19,10 @@ class AuditEventAdmin(admin.ModelAdmin):
         "target_type",
         "target_id",
         "organisation_id",
-        "ip_address",
+        "ip_network",
     )
     list_filter = ("action", "target_type")
-    search_fields = ("action", "target_type", "target_id", "actor_label", "=organisation_id")
+    search_fields = ("action", "target_type", "target_id", "actor_label", "=organisation_id", "=ip_digest", "=ip_address")
     date_hierarchy = "occurred_at"
     ordering = ("-sequence",)
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
@@ -34,6 +35,10 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_search_results(self, request, queryset, search_term):
+        # An investigator types the address; the trail holds only its keyed hash.
+        return super().get_search_results(request, queryset, address_digest(search_term.strip()) or search_term)
 
 
 @admin.register(PolicyDocument)

@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import AuditEvent
-from .net import client_ip, normalise_ip
+from .net import address_digest, client_ip, network_of
 
 GENESIS = "0" * 64
 _LOCK_ID = 0x4E53_4155  # "NSAU": any constant, shared by every writer
@@ -44,7 +44,10 @@ def record(
     details: dict | None = None,
     ip_address: str = "",
 ) -> AuditEvent:
-    """Append one event. `request` supplies the actor and address when given."""
+    """Append one event. `request` supplies the actor and address when given.
+
+    The address itself is never kept: only its network and a keyed hash of it.
+    """
     if request is not None:
         user = getattr(request, "user", None)
         if actor is None and user is not None and user.is_authenticated:
@@ -64,7 +67,8 @@ def record(
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
         organisation_id=organisation_id,
-        ip_address=normalise_ip(ip_address) if ip_address else "",
+        ip_network=network_of(ip_address) if ip_address else "",
+        ip_digest=address_digest(ip_address) if ip_address else "",
         reason=reason,
         details=json.loads(json.dumps(details or {}, default=str)),
     )
@@ -92,6 +96,11 @@ def canonical(event: AuditEvent) -> bytes:
         "reason": event.reason,
         "details": event.details,
     }
+    # Added only when set, so an event written before they existed keeps the exact
+    # canonical form its hash was computed over, and the chain still verifies.
+    for name in ("ip_network", "ip_digest"):
+        if value := getattr(event, name):
+            payload[name] = value
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

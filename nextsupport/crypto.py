@@ -93,25 +93,65 @@ def keyring() -> KeyRing:
     return KeyRing.from_config(settings.FIELD_ENCRYPTION_KEYS, settings.FIELD_ENCRYPTION_ACTIVE_KEY)
 
 
+@dataclass(frozen=True)
+class BlindIndexChain:
+    """The blind-index key and the keys later rotations added, each wrapping the digest before it.
+
+        digest = HMAC(K_n, ... HMAC(K_1, HMAC(BLIND_INDEX_KEY, purpose | value)))
+
+    A rotation adds a key and re-keys every stored digest by wrapping it once more
+    (nextsupport.blind_index_rotation), which needs no plaintext: a suppression or
+    do-not-call entry, kept only as a digest, matches its number again afterwards.
+    Earlier keys stay in the chain; once the stored digests are wrapped, a leaked
+    earlier key alone no longer lets anyone test a number against the database.
+    """
+
+    root: bytes
+    rotations: tuple[tuple[str, bytes], ...]  # (key id, key), oldest first
+
+    @classmethod
+    def from_config(cls, root: str, rotations: dict[str, str]) -> "BlindIndexChain":
+        if not root:
+            raise ImproperlyConfigured("BLIND_INDEX_KEY is not set: blind indexes cannot be computed.")
+        for key_id in rotations:
+            if not key_id or len(key_id) > 64:
+                raise ImproperlyConfigured(f"Blind-index key id {key_id!r} must be 1 to 64 characters long.")
+        return cls(
+            _decode_key("BLIND_INDEX_KEY", root),
+            tuple((key_id, _decode_key(key_id, value)) for key_id, value in rotations.items()),
+        )
+
+    @property
+    def key_ids(self) -> list[str]:
+        return [key_id for key_id, _ in self.rotations]
+
+    def digest(self, message: bytes) -> bytes:
+        return self.wrap(hmac.new(self.root, message, hashlib.sha256).digest(), self.rotations)
+
+    @staticmethod
+    def wrap(digest: bytes, keys) -> bytes:
+        for _, key in keys:
+            digest = hmac.new(key, digest, hashlib.sha256).digest()
+        return digest
+
+
 @cache
-def _blind_index_key() -> bytes:
-    if not settings.BLIND_INDEX_KEY:
-        raise ImproperlyConfigured("BLIND_INDEX_KEY is not set: blind indexes cannot be computed.")
-    return _decode_key("BLIND_INDEX_KEY", settings.BLIND_INDEX_KEY)
+def blind_index_chain() -> BlindIndexChain:
+    return BlindIndexChain.from_config(settings.BLIND_INDEX_KEY, settings.BLIND_INDEX_ROTATION_KEYS)
 
 
 def blind_index(purpose: str, normalised: str) -> bytes:
-    """HMAC-SHA256 of an already normalised value, separated by purpose ("phone", "email").
+    """HMAC-SHA256 of an already normalised value, separated by purpose ("phone", "email"),
+    under the blind-index key chain.
 
     The same purpose gives the same digest in every table, which is what lets a
     suppression entry outlive the consumer record it came from.
     """
-    message = purpose.encode() + b"\x00" + normalised.encode()
-    return hmac.new(_blind_index_key(), message, hashlib.sha256).digest()
+    return blind_index_chain().digest(purpose.encode() + b"\x00" + normalised.encode())
 
 
 @receiver(setting_changed)
 def _forget_keys(*, setting, **kwargs):
-    if setting in {"FIELD_ENCRYPTION_KEYS", "FIELD_ENCRYPTION_ACTIVE_KEY", "BLIND_INDEX_KEY"}:
+    if setting in {"FIELD_ENCRYPTION_KEYS", "FIELD_ENCRYPTION_ACTIVE_KEY", "BLIND_INDEX_KEY", "BLIND_INDEX_ROTATION_KEYS"}:
         keyring.cache_clear()
-        _blind_index_key.cache_clear()
+        blind_index_chain.cache_clear()

@@ -14,10 +14,9 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import selectors, services
-from accounts.models import BackupCodeDevice, Membership, Organisation, Role, User
+from accounts.models import BackupCodeDevice, Membership, Organisation, Role, TOTPDevice, User
 
 # Shown on the console by `make run`; these accounts exist only in local databases.
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 (printed on the console; local databases only)

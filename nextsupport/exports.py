@@ -1,10 +1,14 @@
-"""CSV downloads that are safe to open in a spreadsheet.
+"""CSV downloads that are safe to open in a spreadsheet: the one place every CSV export goes through.
 
-Excel, LibreOffice and Google Sheets run a cell that starts with = + - @ (or a
-tab or carriage return, which they strip first) as a formula, so a value a
-consumer or an attacker typed ("=HYPERLINK(...)") would execute on the
-client's machine. Every CSV the product produces goes through `neutralise`,
-which makes such a cell plain text by prefixing an apostrophe (OWASP's advice).
+Excel, LibreOffice and Google Sheets run a cell that starts with = + - @ as a
+formula, so a value a consumer or an attacker typed ("=HYPERLINK(...)") would
+execute on the client's machine. Following OWASP's CSV-injection advice,
+`neutralise` makes such a cell plain text by prefixing an apostrophe, and every
+field is quoted, so a delimiter, quote or line break inside a value can never
+start a new cell. A cell counts as formula-like when its first visible character
+is a trigger: spreadsheets skip leading spaces (and some, a tab or carriage
+return), and in East Asian locales they read the full-width and small forms of
+= + - @ as the ASCII ones.
 
     return csv_response("errors.csv", ["Row", "Reason"], rows)
 """
@@ -14,13 +18,23 @@ from collections.abc import Iterable, Iterator
 
 from django.http import StreamingHttpResponse
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+FORMULA_TRIGGERS = frozenset(
+    "=+-@"  # ASCII
+    "\uff1d\uff0b\uff0d\uff20"  # full-width = + - @
+    "\ufe66\ufe62\ufe63\ufe6b"  # small = + - @
+    "\u2212"  # the minus sign, which LibreOffice reads as "-"
+    "\t\r\n"  # stripped by some spreadsheets before they look for a formula
+)
+# Skipped before the first visible character: whitespace of any script, and the
+# zero-width characters a pasted value may start with.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
 
 
 def neutralise(value) -> str:
     """The text of `value`, defused if a spreadsheet would treat it as a formula."""
     text = "" if value is None else str(value)
-    if text.startswith(FORMULA_TRIGGERS):
+    visible = text.lstrip().lstrip(_INVISIBLE).lstrip()
+    if text[:1] in FORMULA_TRIGGERS or visible[:1] in FORMULA_TRIGGERS:
         return "'" + text
     return text
 
@@ -33,8 +47,8 @@ class _Line:
 
 
 def csv_lines(header: Iterable, rows: Iterable[Iterable]) -> Iterator[str]:
-    """The CSV text, line by line, every cell neutralised; starts with a BOM so Excel reads UTF-8."""
-    writer = csv.writer(_Line())
+    """The CSV text, line by line, every cell quoted and neutralised; starts with a BOM so Excel reads UTF-8."""
+    writer = csv.writer(_Line(), quoting=csv.QUOTE_ALL)
     yield "\ufeff" + writer.writerow([neutralise(cell) for cell in header])
     for row in rows:
         yield writer.writerow([neutralise(cell) for cell in row])

@@ -59,7 +59,21 @@ def _storage():
         storage.delete(name)
 
 
-PROBES = {"database": _database, "broker": _broker, "storage": _storage}
+def _blind_index_keys():
+    # A process whose key chain is not the database's computes digests that match
+    # nothing: it would call suppressed numbers. It must not serve.
+    from .blind_index_rotation import chain_state
+
+    state = chain_state()
+    if not state.consistent:
+        raise BlindIndexKeysOutOfStep(f"database {state.applied}, settings {state.configured}")
+
+
+class BlindIndexKeysOutOfStep(Exception):
+    """BLIND_INDEX_ROTATION_KEYS differs from the keys the database's digests are under."""
+
+
+PROBES = {"database": _database, "broker": _broker, "storage": _storage, "blind_index_keys": _blind_index_keys}
 
 
 class _RecentResult:

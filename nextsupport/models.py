@@ -38,7 +38,7 @@ class AppendOnlyModel(models.Model):
 @privacy.register(
     category=privacy.Category.SECURITY_LOG,
     controller=privacy.Controller.NEXTSUPPORT,
-    fields=("ip_address",),
+    fields=("ip_address", "ip_network", "ip_digest"),
     subject={"user": "actor_id"},
     retention=privacy.Retention(
         days=6 * 366,
@@ -71,9 +71,14 @@ class AuditEvent(AppendOnlyModel):
     target_type = models.CharField(max_length=100, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
     organisation_id = models.BigIntegerField(null=True, blank=True, db_index=True)
-    # Text, not inet: the hash covers exactly the string written, and
-    # PostgreSQL's inet output would re-spell some IPv6 forms.
-    ip_address = models.CharField(max_length=45, blank=True)
+    # Where an event came from, without the address (see docs/architecture.md): the network
+    # (IPv4 /24, IPv6 /48) and a keyed hash of the address, equal for events from one address.
+    # Text, not inet/cidr: the hash covers exactly the string written.
+    ip_network = models.CharField(max_length=49, blank=True)
+    ip_digest = models.CharField(max_length=32, blank=True, db_index=True)
+    # The full address, as events written before ip_network and ip_digest kept it.
+    # Never written now; those events keep it because their hash covers it.
+    ip_address = models.CharField(max_length=45, blank=True, editable=False)
     reason = models.TextField(blank=True)
     # Counts, field names, ids: never the personal data itself.
     details = models.JSONField(default=dict, blank=True)
@@ -159,3 +164,22 @@ class PolicyDocument(models.Model):
             raise PermissionError(
                 f"{self} is published and cannot be edited ({', '.join(changed)} changed): draft a new version instead."
             )
+
+
+class BlindIndexRotation(models.Model):
+    """A key added to the blind-index chain, and when every stored digest was re-keyed under it.
+
+    The rows, in order, are the chain the database's digests are under; a process
+    configured with another chain would compute digests that match nothing, so
+    /healthz reports it (nextsupport.blind_index_rotation).
+    """
+
+    key_id = models.CharField(max_length=64, unique=True)
+    applied_at = models.DateTimeField(auto_now_add=True)
+    rows = models.JSONField(default=dict, help_text="Digests re-keyed, per model.")
+
+    class Meta:
+        ordering = ["applied_at", "pk"]
+
+    def __str__(self):
+        return f"Blind-index key {self.key_id} ({self.applied_at:%Y-%m-%d})"

@@ -52,6 +52,27 @@ def network_digest(value: str, *, purpose: str) -> str:
     return blind_index(purpose, network).hex()[:32]
 
 
+def network_of(value: str) -> str:
+    """The network an address belongs to, written out ("203.0.113.0/24", "2001:db8:1::/48"); '' when not an address."""
+    address = _parse(value)
+    if address is None:
+        return ""
+    prefix = 24 if address.version == 4 else 48
+    return ipaddress.ip_network(f"{address}/{prefix}", strict=False).compressed
+
+
+@lru_cache(maxsize=8192)
+def address_digest(value: str) -> str:
+    """A keyed hash of one address (never the address): equal for two events from the same address.
+
+    Only someone holding the blind-index key can test an address against it (and
+    an IPv4 address is quickly tried by whoever does), so it is shown to staff and
+    never published. '' when not an address.
+    """
+    address = _parse(value)
+    return "" if address is None else blind_index("audit-address", address.compressed).hex()[:32]
+
+
 def _parse(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The address `value` spells, an IPv4-mapped IPv6 address as the IPv4 one it carries."""
     try:
@@ -65,5 +86,6 @@ def _parse(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 @receiver(setting_changed)
 def _forget_digests(*, setting, **kwargs):
-    if setting == "BLIND_INDEX_KEY":
+    if setting.startswith("BLIND_INDEX_"):
         network_digest.cache_clear()
+        address_digest.cache_clear()

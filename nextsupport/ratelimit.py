@@ -43,7 +43,21 @@ def allow_key(scope: str, key: str, *, limit: int, window: int) -> bool:
     a recipient). `key` goes into the cache key as given: pass an id or a keyed
     digest, never personal data in clear.
     """
-    return _add(f"ratelimit:{scope}:{key}:{int(time.time() // window)}", 1, window) <= limit
+    return count_key(scope, key, window=window) <= limit
+
+
+def count_key(scope: str, key: str, *, window: int) -> int:
+    """Count one event for `key`; how many it has had in the current window, this one included."""
+    return _add(_window_key(scope, key, window), 1, window)
+
+
+def forget_key(scope: str, key: str, *, window: int) -> None:
+    """Start `key`'s count for the current window again from nothing."""
+    cache.delete(_window_key(scope, key, window))
+
+
+def _window_key(scope: str, key: str, window: int) -> str:
+    return f"ratelimit:{scope}:{key}:{int(time.time() // window)}"
 
 
 def _add(key: str, count: int, window: int) -> int:

@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.views.decorators.csp import csp_override
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import urls as accounts_urls
 from consumers.urls import public_urlpatterns as consumers_public
+from cookies import urls as cookies_urls
 
 from . import views
+from .headers import API_DOCS_CSP
 from .models import PolicyDocument
 
 Kind = PolicyDocument.Kind
@@ -20,6 +23,7 @@ def _policy_routes(prefix: str, name: str, kind: str) -> list:
 
 
 urlpatterns = [
+    *cookies_urls.consent_urlpatterns,
     path("", views.home, name="home"),
     *_policy_routes("privacy-policy", "privacy-policy", Kind.PRIVACY),
     *_policy_routes("terms", "terms", Kind.TERMS),
@@ -36,7 +40,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("api/v1/", include((accounts_urls.api_urlpatterns, "accounts-api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", csp_override(API_DOCS_CSP)(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
     *consumers_public,
     path("app/o/<int:org_id>/", include("consumers.urls", namespace="consumers")),
     path("api/v1/orgs/<int:org_id>/", include("consumers.api_urls", namespace="consumers-api")),

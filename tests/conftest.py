@@ -13,9 +13,8 @@ from django.apps import apps
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django_otp import DEVICE_ID_SESSION_KEY
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Role
+from accounts.models import Role, TOTPDevice
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 from tests.obligations import (  # noqa: F401  (pytest hooks)
     pytest_collection_modifyitems,

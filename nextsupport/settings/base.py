@@ -11,6 +11,8 @@ from pathlib import Path
 
 import environ
 
+from nextsupport.headers import content_security_policy
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Everything the platform writes on a developer machine (embedded PostgreSQL,
 # broker queues, uploaded files, generated dev secrets) lives under .data/.
@@ -66,7 +68,12 @@ INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Django's own CSP middleware (policy: SECURE_CSP), and our Permissions-Policy.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "nextsupport.headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise, so static files keep their long cache lifetimes.
+    "nextsupport.headers.PrivateResponseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -92,6 +99,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
                 "nextsupport.context_processors.site",
             ],
         },
@@ -149,16 +157,22 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_SIGNUP_FORM_HONEYPOT_FIELD = "website"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "NextSupport: "
 ACCOUNT_RATE_LIMITS = {
-    # Per address and per e-mail; the account lockout (accounts.services) comes on top.
-    "login_failed": "20/m/ip,10/5m/key",
+    # Per address only: allauth's per-e-mail limit would let anyone lock a person out from
+    # anywhere. Failures per e-mail are counted per network instead (accounts.sign_in_limits).
+    "login_failed": "20/m/ip",
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
 }
 SESSION_COOKIE_AGE = 60 * 60 * 12  # a working day; the browser session ends sooner
+# Messages ("Invitation sent to sam@...") wait in the session, server-side: the
+# default cookie storage is signed, not encrypted, so anyone with the browser could read them.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
-# Repeated failures (password or second factor) lock the account for a while.
+# Repeated failures (password or second factor) for an address pause its sign-in from that
+# network for a while; a slower count across every network pauses it everywhere.
 SIGN_IN_LOCKOUT_THRESHOLD = 5
 SIGN_IN_LOCKOUT_MINUTES = 15
+SIGN_IN_ADDRESS_LIMIT_PER_HOUR = 50
 TEAM_INVITATION_VALID_DAYS = 7
 
 # --- Two-factor authentication (django-otp) ---------------------------------------
@@ -212,20 +226,22 @@ STORAGES = _storages()
 FIELD_ENCRYPTION_KEYS: dict[str, str] = {}
 FIELD_ENCRYPTION_ACTIVE_KEY = ""
 BLIND_INDEX_KEY = ""
+# Keys added by blind-index rotations, oldest first (README: "Rotating the blind-index key").
+BLIND_INDEX_ROTATION_KEYS: dict[str, str] = {}
 
 
-def key_ring(default: dict[str, str] | None = None) -> dict[str, str]:
-    """FIELD_ENCRYPTION_KEYS as `id:base64key,id:base64key` (base64 may contain '=')."""
-    raw = env("FIELD_ENCRYPTION_KEYS", default=None)
+def key_ring(default: dict[str, str] | None = None, *, variable: str = "FIELD_ENCRYPTION_KEYS") -> dict[str, str]:
+    """A key ring variable (FIELD_ENCRYPTION_KEYS) as `id:base64key,id:base64key` (base64 may contain '='), in order."""
+    raw = env(variable, default=None)
     if raw is None:
         if default is None:
-            raise environ.ImproperlyConfigured("Set the FIELD_ENCRYPTION_KEYS environment variable")
+            raise environ.ImproperlyConfigured(f"Set the {variable} environment variable")
         return default
     ring = {}
     for item in filter(None, (part.strip() for part in raw.split(","))):
         key_id, sep, value = item.partition(":")
         if not sep or not key_id or not value:
-            raise environ.ImproperlyConfigured("FIELD_ENCRYPTION_KEYS entries must look like id:base64key")
+            raise environ.ImproperlyConfigured(f"{variable} entries must look like id:base64key")
         ring[key_id] = value
     return ring
 
@@ -413,12 +429,17 @@ PUBLIC_SITE_URL = env("PUBLIC_SITE_URL", default="https://www.nextsupport.co.uk"
 # The script URL is a setting so tests point it at a local stand-in and nothing leaves the machine.
 GOOGLE_ANALYTICS_MEASUREMENT_ID = env("GOOGLE_ANALYTICS_MEASUREMENT_ID", default="")
 GOOGLE_ANALYTICS_SCRIPT_URL = env("GOOGLE_ANALYTICS_SCRIPT_URL", default="https://www.googletagmanager.com/gtag/js")
+# A strict policy on every page (nextsupport.headers); the API docs page has its own.
+SECURE_CSP = content_security_policy(analytics_script_url=GOOGLE_ANALYTICS_SCRIPT_URL if GOOGLE_ANALYTICS_MEASUREMENT_ID else "")
 # Consent records are queued in this Redis and written to PostgreSQL in batches
 # (cookies.buffer); empty: each record is inserted directly.
 COOKIE_CONSENT_BUFFER_URL = env("COOKIE_CONSENT_BUFFER_URL", default=REDIS_URL)
-# Web processes hand records to Redis in batches from a background thread (a hard
-# kill loses at most 0.2 s of them); off: one RPUSH per request.
+# Web processes append each record to a spool file before answering and hand the
+# spool to Redis in batches from a background thread; off: one RPUSH per request.
 COOKIE_CONSENT_WRITE_BEHIND = env.bool("COOKIE_CONSENT_WRITE_BEHIND", default=True)
+# Where the spool files live: a local directory that outlives a web process (not a
+# tmpfs shared by nothing); whichever process finds a dead process's file ships it.
+COOKIE_CONSENT_SPOOL_DIR = env.path("COOKIE_CONSENT_SPOOL_DIR", default=DATA_DIR / "consent-spool")
 # Consent endpoint: at most this many recorded choices per network (the /24 or /48) per
 # hour. Generous, as every first visit posts one and offices share a network; it
 # bounds the rows one network can add to the 12-month log.

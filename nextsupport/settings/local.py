@@ -12,6 +12,7 @@ SECRET_KEY = env("DJANGO_SECRET_KEY", default=_dev["DJANGO_SECRET_KEY"])
 FIELD_ENCRYPTION_KEYS = key_ring(default=_dev["FIELD_ENCRYPTION_KEYS"])
 FIELD_ENCRYPTION_ACTIVE_KEY = env("FIELD_ENCRYPTION_ACTIVE_KEY", default=_dev["FIELD_ENCRYPTION_ACTIVE_KEY"])
 BLIND_INDEX_KEY = env("BLIND_INDEX_KEY", default=_dev["BLIND_INDEX_KEY"])
+BLIND_INDEX_ROTATION_KEYS = key_ring({}, variable="BLIND_INDEX_ROTATION_KEYS")
 
 # The embedded PostgreSQL that `make run` starts listens on a socket in its
 # data directory; nextsupport.devstack passes the exact URL it started.

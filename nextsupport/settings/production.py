@@ -1,7 +1,9 @@
 """A deployed environment. Every secret is required; nothing insecure has a default."""
 
+from nextsupport.headers import content_security_policy
+
 from .base import *  # noqa: F403
-from .base import database, env, key_ring
+from .base import GOOGLE_ANALYTICS_MEASUREMENT_ID, GOOGLE_ANALYTICS_SCRIPT_URL, database, env, key_ring
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -22,6 +24,7 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", 
 FIELD_ENCRYPTION_KEYS = key_ring()
 FIELD_ENCRYPTION_ACTIVE_KEY = env("FIELD_ENCRYPTION_ACTIVE_KEY")
 BLIND_INDEX_KEY = env("BLIND_INDEX_KEY")
+BLIND_INDEX_ROTATION_KEYS = key_ring({}, variable="BLIND_INDEX_ROTATION_KEYS")
 
 # --- HTTPS only (P24: encryption in transit) -----------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -33,6 +36,9 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
+SECURE_CSP = content_security_policy(
+    analytics_script_url=GOOGLE_ANALYTICS_SCRIPT_URL if GOOGLE_ANALYTICS_MEASUREMENT_ID else "", https_only=True
+)
 
 MAILERS = {
     "default": {

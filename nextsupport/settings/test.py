@@ -52,6 +52,11 @@ STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.Static
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT = _scratch / "static"
+COOKIE_CONSENT_SPOOL_DIR = _scratch / "consent-spool"
+# Consent records go to Redis within the request: the spool's thread writes with a
+# database connection of its own, outside a test's transaction. Tests of the spool
+# turn it on (tests/website/test_consent_buffer.py, test_consent_durability.py).
+COOKIE_CONSENT_WRITE_BEHIND = False
 
 # Tasks run in-process unless a test asks for a real broker.
 CELERY_TASK_ALWAYS_EAGER = True

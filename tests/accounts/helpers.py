@@ -3,9 +3,9 @@
 import time
 
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
+from accounts.models import TOTPDevice
 
 
 def current_code(device: TOTPDevice, offset_steps: int = 0) -> str:

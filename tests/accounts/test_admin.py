@@ -6,12 +6,11 @@ import re
 import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import services
-from accounts.models import APIKey, BackupCodeDevice, Organisation, PolicyAcceptance, User
+from accounts import services, sign_in_limits
+from accounts.models import APIKey, BackupCodeDevice, Organisation, PolicyAcceptance, TOTPDevice, User
 from accounts.signals import organisation_closed
 from nextsupport.models import AuditEvent
 from tests.accounts.helpers import actions, last_sequence
@@ -41,7 +40,7 @@ def test_the_compliance_officer_is_staff_but_not_a_superuser(compliance_officer)
         "/admin/accounts/invitation/",
         "/admin/accounts/onboardingreview/",
         "/admin/accounts/user/?q=owner",
-        "/admin/otp_totp/totpdevice/",
+        "/admin/accounts/totpdevice/",
         "/admin/accounts/backupcodedevice/",
     ],
 )
@@ -63,7 +62,7 @@ def test_no_secret_is_shown_anywhere_in_the_admin(staff, organisation, owner):
     pages = [
         f"/admin/accounts/apikey/{key.pk}/change/",
         "/admin/accounts/apikey/",
-        f"/admin/otp_totp/totpdevice/{device.pk}/change/",
+        f"/admin/accounts/totpdevice/{device.pk}/change/",
         f"/admin/accounts/backupcodedevice/{codes.pk}/change/",
         f"/admin/accounts/user/{owner.pk}/change/",
         f"/admin/accounts/organisation/{organisation.pk}/change/",
@@ -87,16 +86,17 @@ def test_staff_cannot_hand_out_staff_rights_or_edit_client_data(staff, owner, or
 
 
 @pytest.mark.obligation("P26")
-def test_staff_revoke_a_key_and_unlock_an_account_through_the_audited_services(staff, organisation, owner):
+def test_staff_revoke_a_key_and_unlock_an_account_through_the_audited_services(staff, organisation, owner, settings):
     key = APIKeyFactory(organisation=organisation)
-    User.objects.filter(pk=owner.pk).update(locked_until="2099-01-01T00:00:00Z")
+    settings.SIGN_IN_ADDRESS_LIMIT_PER_HOUR = 1
+    sign_in_limits.count_failure(owner.email, RequestFactory().post("/accounts/login/"))
     since = last_sequence()
 
     staff.post("/admin/accounts/apikey/", {"action": "revoke", "_selected_action": [key.pk]})
     staff.post("/admin/accounts/user/", {"action": "unlock", "_selected_action": [owner.pk]})
 
     assert APIKey.objects.get(pk=key.pk).revoked_at is not None
-    assert not User.objects.get(pk=owner.pk).is_locked()
+    assert not sign_in_limits.paused_everywhere(owner.email)
     assert actions(since) == ["api_key.revoked", "auth.account_unlocked"]
     assert AuditEvent.objects.get(sequence__gt=since, action="auth.account_unlocked").reason == "staff"
 
@@ -106,7 +106,7 @@ def test_resetting_a_lost_second_factor_is_audited(staff, owner):
     device = TOTPDevice.objects.create(user=owner, name="Lost phone", confirmed=True)
     since = last_sequence()
 
-    staff.post(f"/admin/otp_totp/totpdevice/{device.pk}/delete/", {"post": "yes"})
+    staff.post(f"/admin/accounts/totpdevice/{device.pk}/delete/", {"post": "yes"})
 
     assert not TOTPDevice.objects.filter(pk=device.pk).exists()
     assert actions(since) == ["auth.second_factor_reset_by_staff"]

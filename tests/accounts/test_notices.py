@@ -11,10 +11,9 @@ import pytest
 import time_machine
 from django.core import mail
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
-from accounts.models import Membership, Notice, Role
+from accounts.models import Membership, Notice, Role, TOTPDevice
 from tests.accounts.helpers import request_changes
 from tests.factories import OrganisationFactory
 
@@ -38,7 +37,7 @@ def _invite(organisation, owner, email="new@acme.example"):
 
 def _lock(owner, rf):
     for _ in range(5):
-        services.sign_in_failed(user=owner, request=rf.post("/accounts/login/"), reason="password")
+        services.sign_in_failed(email=owner.email, user=owner, request=rf.post("/accounts/login/"), reason="password")
 
 
 def _remove_authenticator(owner, rf):

@@ -5,19 +5,21 @@ import datetime
 import pytest
 import time_machine
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import BackupCodeDevice, SignInSession, User
+from accounts.models import BackupCodeDevice, SignInSession, TOTPDevice, User
+from nextsupport.models import AuditEvent
 from tests.accounts.helpers import actions, current_code, last_sequence, wrong_code
 from tests.factories import PASSWORD
 
 LOGIN = "/accounts/login/"
 
 
-def _password_login(client, email, password=PASSWORD, next_url=""):
-    return client.post(LOGIN + (f"?next={next_url}" if next_url else ""), {"login": email, "password": password})
+def _password_login(client, email, password=PASSWORD, next_url="", network="127.0.0.1"):
+    url = LOGIN + (f"?next={next_url}" if next_url else "")
+    return client.post(url, {"login": email, "password": password}, REMOTE_ADDR=network)
 
 
 @pytest.fixture
@@ -69,46 +71,92 @@ def test_a_backup_code_works_once(client, enrolled_owner, organisation):
     assert BackupCodeDevice.objects.get(user=owner).remaining == 9
 
 
+ATTACKER = "198.51.100.23"  # another network than the person's own
+HOME = "203.0.113.9"
+
+
+def _guess(client, email, times, *, network=ATTACKER):
+    return [_password_login(client, email, password=f"wrong-guess-{n}", network=network) for n in range(times)]
+
+
+def _errors(response) -> list[str]:
+    return sorted(str(e) for errors in response.context["form"].errors.values() for e in errors)
+
+
 @pytest.mark.obligation("P15")
-def test_brute_force_passwords_lock_the_account_and_are_logged(client, enrolled_owner):
+def test_brute_force_passwords_pause_that_network_and_are_logged(client, enrolled_owner):
     owner, _ = enrolled_owner
     since = last_sequence()
 
-    for attempt in range(5):
-        response = _password_login(client, owner.email, password=f"wrong-guess-{attempt}")
-        assert response.status_code == 200
-    refused = _password_login(client, owner.email)  # even the right password now
+    guesses = _guess(client, owner.email, 5)
+    refused = _password_login(client, owner.email, network=ATTACKER)  # even the right password now
 
-    owner.refresh_from_db()
-    assert owner.is_locked()
-    assert "locked" in refused.content.decode()
+    assert [r.status_code for r in guesses] == [200] * 5
+    assert "paused for 15 minutes" in refused.content.decode()
     assert "_auth_user_id" not in client.session
     logged = actions(since)
     assert logged.count("auth.sign_in_failed") == 5
-    assert "auth.account_locked" in logged
-    assert logged[-1] == "auth.sign_in_refused_locked"
+    assert "auth.sign_in_paused" in logged
+    assert logged[-1] == "auth.sign_in_throttled"
+
+
+@pytest.mark.obligation("P15", "P25")
+def test_someone_guessing_from_another_network_cannot_lock_the_person_out(client, enrolled_owner):
+    owner, _ = enrolled_owner
+    _guess(Client(), owner.email, 12)  # two pauses' worth, from the attacker's network
+
+    response = _password_login(client, owner.email, network=HOME)
+
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
 
 
 @pytest.mark.obligation("P15")
-def test_the_person_is_told_by_email_when_their_account_locks(client, enrolled_owner, django_capture_on_commit_callbacks):
+def test_an_address_without_an_account_gets_exactly_the_answers_a_real_one_gets(enrolled_owner, db):
+    owner, _ = enrolled_owner
+
+    known = _guess(Client(), owner.email, 7)
+    unknown = _guess(Client(), "nobody@acme.example", 7)
+
+    assert [r.status_code for r in known] == [r.status_code for r in unknown]
+    assert [_errors(r) for r in known] == [_errors(r) for r in unknown]
+    assert "paused for 15 minutes" in _errors(known[-1])[0]
+
+
+@pytest.mark.obligation("P15")
+def test_guessing_spread_over_many_networks_pauses_the_address_everywhere(client, enrolled_owner, settings):
+    owner, _ = enrolled_owner
+    settings.SIGN_IN_ADDRESS_LIMIT_PER_HOUR = 8
+    since = last_sequence()
+    for network in ("198.51.100.1", "192.0.2.1"):
+        _guess(Client(), owner.email, 4, network=network)  # below each network's own limit
+
+    refused = _password_login(client, owner.email, network=HOME)
+
+    assert "paused for 15 minutes" in refused.content.decode()
+    paused = AuditEvent.objects.get(sequence__gt=since, action="auth.sign_in_paused")
+    assert paused.details == {"scope": "address", "minutes": 15}
+
+
+@pytest.mark.obligation("P15")
+def test_the_person_is_told_by_email_when_sign_in_is_paused(client, enrolled_owner, django_capture_on_commit_callbacks):
     owner, _ = enrolled_owner
 
     with django_capture_on_commit_callbacks(execute=True):
-        for attempt in range(5):
-            _password_login(client, owner.email, password=f"wrong-guess-{attempt}")
+        _guess(client, owner.email, 5)
 
-    notices = [m for m in mail.outbox if "locked" in m.subject]
+    notices = [m for m in mail.outbox if "Failed attempts" in m.subject]
     assert [m.to for m in notices] == [[owner.email]]
+    assert "paused sign-in attempts from the network" in notices[0].body
     assert "/accounts/password/reset/" in notices[0].body
 
 
-def test_the_lock_lifts_after_its_time(client, enrolled_owner):
+def test_the_pause_lifts_after_its_time(client, enrolled_owner):
     owner, _ = enrolled_owner
-    for attempt in range(5):
-        _password_login(client, owner.email, password=f"wrong-guess-{attempt}")
+    _guess(client, owner.email, 5)
 
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=16)):
-        response = _password_login(client, owner.email)
+        response = _password_login(client, owner.email, network=ATTACKER)
 
     assert response.status_code == 302
     assert "_auth_user_id" in client.session
@@ -120,54 +168,53 @@ def test_failures_for_unknown_addresses_are_logged_without_the_address(client, d
 
     _password_login(client, "nobody@nowhere.example", password="whatever-it-is")
 
-    from nextsupport.models import AuditEvent
-
     event = AuditEvent.objects.get(sequence__gt=since, action="auth.sign_in_failed")
     assert event.details == {"reason": "password", "known_account": False}
     assert "nobody" not in str(event.details) and event.target_id == ""
 
 
 @pytest.mark.obligation("P15", "P25")
-def test_guessing_second_factor_codes_locks_the_account_and_signs_the_session_out(client, enrolled_owner):
+def test_guessing_second_factor_codes_pauses_sign_in_and_signs_the_session_out(client, enrolled_owner):
     owner, device = enrolled_owner
-    _password_login(client, owner.email)
+    _password_login(client, owner.email, network=ATTACKER)
     since = last_sequence()
 
     for _ in range(5):
         # django-otp slows guessing down on its own; step past its back-off between tries.
         TOTPDevice.objects.filter(pk=device.pk).update(throttling_failure_timestamp=None, throttling_failure_count=0)
-        response = client.post(reverse("accounts:two-factor-verify"), {"code": wrong_code(device)})
+        response = client.post(reverse("accounts:two-factor-verify"), {"code": wrong_code(device)}, REMOTE_ADDR=ATTACKER)
 
     assert response.status_code == 302 and response["Location"] == LOGIN
     assert "_auth_user_id" not in client.session
-    assert User.objects.get(pk=owner.pk).is_locked()
+    assert "paused" in _password_login(client, owner.email, network=ATTACKER).content.decode()
     logged = actions(since)
     assert logged.count("auth.second_factor_failed") == 5
-    assert "auth.account_locked" in logged
+    assert "auth.sign_in_paused" in logged
 
 
-def test_a_completed_sign_in_resets_the_failure_count(client, enrolled_owner):
+def test_a_completed_sign_in_clears_that_networks_failures(client, enrolled_owner):
     owner, device = enrolled_owner
-    _password_login(client, owner.email, password="wrong-guess-0")
-    _password_login(client, owner.email)
+    _guess(client, owner.email, 4, network=HOME)
+    _password_login(client, owner.email, network=HOME)
+    client.post(reverse("accounts:two-factor-verify"), {"code": current_code(device)}, REMOTE_ADDR=HOME)
+    client.logout()
 
-    client.post(reverse("accounts:two-factor-verify"), {"code": current_code(device)})
+    again = _guess(Client(), owner.email, 4, network=HOME)
 
-    assert User.objects.get(pk=owner.pk).failed_sign_in_count == 0
+    assert "paused" not in again[-1].content.decode()  # four new failures, not eight
 
 
-def test_a_password_reset_unlocks_the_account(client, enrolled_owner, rf):
+def test_a_password_reset_lifts_the_pause(client, enrolled_owner, rf):
     owner, _ = enrolled_owner
-    for attempt in range(5):
-        _password_login(client, owner.email, password=f"wrong-guess-{attempt}")
-    request = rf.get("/")
+    _guess(client, owner.email, 5)
+    request = rf.get("/", REMOTE_ADDR=ATTACKER)
     request.session = client.session
 
     from allauth.account.signals import password_reset
 
     password_reset.send(sender=User, request=request, user=User.objects.get(pk=owner.pk))
 
-    assert not User.objects.get(pk=owner.pk).is_locked()
+    assert _password_login(client, owner.email, network=ATTACKER).status_code == 302
 
 
 def test_ending_another_session_signs_that_browser_out(owner, client):

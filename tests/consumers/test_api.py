@@ -80,7 +80,9 @@ def test_a_whole_import_through_the_api(owner_client, organisation):
     }
     report = owner_client.get(url("import-problems", organisation, body["id"]))
     assert report["Content-Type"] == "text/csv; charset=utf-8"
-    assert b"".join(report.streaming_content).decode().splitlines()[1] == "4,Mobile,123,Not a valid number for its country."
+    assert (
+        b"".join(report.streaming_content).decode().splitlines()[1] == '"4","Mobile","123","Not a valid number for its country."'
+    )
     assert AuditEvent.objects.filter(action="personal_data.exported").count() == 1
     assert owner_client.get(url("list", organisation, list_id)).json()["unusable_reasons"] == []
 

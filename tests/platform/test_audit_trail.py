@@ -1,3 +1,8 @@
+import datetime
+import hashlib
+import json
+from io import StringIO
+
 import pytest
 from django.contrib.admin.sites import site
 from django.core.management import CommandError, call_command
@@ -40,10 +45,10 @@ def test_an_event_records_who_what_which_object_where_and_why(db, owner, organis
     )
 
     event.refresh_from_db()
-    assert (event.actor, event.action, event.ip_address, event.reason) == (
+    assert (event.actor, event.action, event.ip_network, event.reason) == (
         owner,
         "consumers.list_exported",
-        "203.0.113.9",
+        "203.0.113.0/24",
         "client asked",
     )
     assert (event.target_type, event.target_id, event.details) == ("accounts.organisation", str(organisation.pk), {"rows": 12})
@@ -134,6 +139,88 @@ def test_the_admin_offers_no_add_change_or_delete(db, compliance_officer):
 def test_a_forwarded_address_is_trusted_only_behind_our_own_proxy(db, settings):
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7")
     settings.TRUSTED_PROXY_COUNT = 0
-    assert audit.record("x", request=request).ip_address == "10.0.0.2"
+    assert audit.record("x", request=request).ip_network == "10.0.0.0/24"
     settings.TRUSTED_PROXY_COUNT = 1
-    assert audit.record("x", request=request).ip_address == "198.51.100.7"
+    assert audit.record("x", request=request).ip_network == "198.51.100.0/24"
+
+
+@pytest.mark.obligation("P26")
+def test_the_trail_keeps_no_address_yet_tells_events_from_one_address_apart(db):
+    # Given events from one address, from its neighbour on the same network, and from an IPv6 address
+    def from_address(address):
+        return audit.record("x", request=RequestFactory().get("/", REMOTE_ADDR=address))
+
+    first, again, neighbour = from_address("203.0.113.9"), from_address("203.0.113.9"), from_address("203.0.113.10")
+    six = from_address("2001:db8:1234:5678::1")
+
+    # Then no column of any event holds an address
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM nextsupport_auditevent")
+        stored = repr(cursor.fetchall())
+    for address in ("203.0.113.9", "203.0.113.10", "2001:db8:1234:5678"):
+        assert address not in stored
+    # And investigators can still tell which came from one address, and from which network
+    assert first.ip_digest == again.ip_digest != neighbour.ip_digest
+    assert first.ip_network == neighbour.ip_network == "203.0.113.0/24"
+    assert six.ip_network == "2001:db8:1234::/48"
+
+
+def test_staff_find_an_addresss_events_by_typing_the_address(db, rf):
+    audit.record("x", request=RequestFactory().get("/", REMOTE_ADDR="203.0.113.9"))
+    audit.record("y", request=RequestFactory().get("/", REMOTE_ADDR="203.0.113.10"))
+    model_admin = site._registry[AuditEvent]
+
+    found, _ = model_admin.get_search_results(rf.get("/"), AuditEvent.objects.all(), "203.0.113.9")
+
+    assert list(found.values_list("action", flat=True)) == ["x"]
+
+
+def _legacy_event(sequence, prev_hash, ip_address):
+    """An event as audit.record wrote it before the trail stopped keeping addresses."""
+    event = AuditEvent(
+        sequence=sequence,
+        occurred_at=datetime.datetime(2026, 3, 1, 9, 30, tzinfo=datetime.UTC),
+        actor_label="anonymous",
+        action="auth.sign_in_failed",
+        ip_address=ip_address,
+        details={"reason": "password"},
+        prev_hash=prev_hash,
+    )
+    event.hash = event_hash_before_issue_10(event)
+    event.save(force_insert=True)
+    return event
+
+
+def event_hash_before_issue_10(event) -> str:
+    payload = {
+        "sequence": event.sequence,
+        "occurred_at": event.occurred_at.astimezone(datetime.UTC).isoformat(),
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "action": event.action,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "organisation_id": event.organisation_id,
+        "ip_address": event.ip_address,
+        "reason": event.reason,
+        "details": event.details,
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return hashlib.sha256(event.prev_hash.encode() + canonical).hexdigest()
+
+
+@pytest.mark.obligation("P26")
+def test_events_written_with_full_addresses_before_still_verify_with_the_new_ones(db):
+    # Given two events as the trail wrote them before, with full addresses
+    old = _legacy_event(1, audit.GENESIS, "203.0.113.9")
+    _legacy_event(2, old.hash, "")
+
+    # When new events follow them
+    audit.record("x", request=RequestFactory().get("/", REMOTE_ADDR="203.0.113.9"))
+
+    # Then the whole chain verifies, and tampering with the new fields is still caught
+    out = StringIO()
+    call_command("verify_audit_chain", stdout=out)
+    assert audit.verify_chain().checked == 3
+    tamper("UPDATE nextsupport_auditevent SET ip_network = '' WHERE sequence = 3", [])
+    assert audit.verify_chain().broken_at == 3

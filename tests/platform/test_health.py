@@ -30,7 +30,12 @@ def test_healthz_is_green_when_everything_is_up(client, db):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert {name: check["ok"] for name, check in body["checks"].items()} == {"database": True, "broker": True, "storage": True}
+    assert {name: check["ok"] for name, check in body["checks"].items()} == {
+        "database": True,
+        "broker": True,
+        "storage": True,
+        "blind_index_keys": True,
+    }
 
 
 def test_healthz_checks_a_real_redis_broker_when_one_is_configured(client, db, broker_url):

@@ -13,6 +13,7 @@ from django.core.cache import cache
 from cookies import buffer
 from cookies.models import ConsentRecord
 from cookies.selectors import published_cookie_policy_versions
+from nextsupport.headers import content_security_policy
 
 # Playwright's sync API runs an event loop in this thread; Django must still let
 # the test (and live_server) touch the database from it.
@@ -30,7 +31,7 @@ MEASUREMENT_ID = "G-TEST123"
 
 
 def _empty_consent_buffer():
-    buffer._write_behind.discard()
+    buffer._spool.discard()
     client = buffer._connection()
     if client is not None:
         client.delete(*buffer._keys())
@@ -114,6 +115,8 @@ def analytics_host(settings):
     origin = f"http://127.0.0.1:{server.server_address[1]}"
     settings.GOOGLE_ANALYTICS_MEASUREMENT_ID = MEASUREMENT_ID
     settings.GOOGLE_ANALYTICS_SCRIPT_URL = f"{origin}/gtag/js"
+    # As the settings build it for a configured tag: the tag's origin may serve scripts.
+    settings.SECURE_CSP = content_security_policy(analytics_script_url=settings.GOOGLE_ANALYTICS_SCRIPT_URL)
     server.origin = origin
     yield server
     server.shutdown()
@@ -200,5 +203,5 @@ def redis_buffer(settings):
     client = buffer._client(url)
     client.delete(*buffer._keys())
     yield client
-    buffer._write_behind.discard()
+    buffer._spool.discard()
     client.delete(*buffer._keys())

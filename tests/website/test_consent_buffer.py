@@ -1,72 +1,100 @@
-"""The write-behind stage of the consent log: records leave the request without I/O,
-reach Redis from a background thread, and are never lost when Redis is down."""
+"""The spool stage of the consent log: each record is appended to a spool file before the
+answer, reaches the table from a background thread, and waits on disk while the table cannot
+be reached; a dead process's spool is written by whoever finds it, once."""
 
-import threading
+import fcntl
+import json
+import os
 import time
 import uuid
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from cookies import buffer
 from cookies.models import ConsentRecord
 from tests.website.conftest import post, wait_for
 
+# The thread writes with its own database connection: these tests commit for real.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 @pytest.fixture
-def write_behind(settings):
+def write_behind(settings, redis_buffer, site_content):
     settings.COOKIE_CONSENT_WRITE_BEHIND = True
     yield
-    buffer._write_behind.discard()
+    buffer._spool.discard()
 
 
 @pytest.mark.obligation("P18")
-def test_a_choice_reaches_redis_from_the_background_and_the_table_on_flush(client, db, choice, redis_buffer, write_behind):
+def test_a_choice_reaches_the_table_from_the_background_without_a_flush(client, choice, write_behind):
     response = post(client, choice)
 
     assert response.status_code == 201
-    queue, _, _ = buffer._keys()
-    assert wait_for(lambda: redis_buffer.llen(queue) == 1)  # moved by the thread, not the request
-    assert buffer._write_behind.thread.is_alive()
-    assert ConsentRecord.objects.count() == 0
-    assert buffer.flush() == 1
+    assert wait_for(lambda: ConsentRecord.objects.count() == 1)  # written by the thread, not the request
+    assert buffer._spool.thread.is_alive()
     assert str(ConsentRecord.objects.get().consent_id) == response.json()["consent_id"]
+    assert buffer._spool.waiting() == 0
 
 
 @pytest.mark.obligation("P18")
-def test_with_redis_down_waiting_choices_are_written_directly_when_flushed(client, db, choice, settings, write_behind):
-    settings.COOKIE_CONSENT_BUFFER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+def test_while_the_table_cannot_be_reached_choices_wait_in_the_spool(client, choice, write_behind, monkeypatch):
+    def database_down(lines):
+        raise OperationalError("the database is restarting")
 
-    post(client, choice)
-    post(client, {**choice, "categories": []})
-    time.sleep(buffer._WriteBehind.INTERVAL * 2)  # the thread tried Redis, failed, and kept them
+    monkeypatch.setattr(buffer, "write", database_down)
+    answers = [post(client, choice), post(client, {**choice, "categories": []})]
+    time.sleep(buffer._Spool.INTERVAL * 2.5)  # the thread tried, failed, and left them on disk
 
-    assert len(buffer._write_behind.items) == 2
+    assert [a.status_code for a in answers] == [201, 201]
+    assert buffer._spool.waiting() == 2
+    monkeypatch.undo()
     buffer.flush()
     assert sorted(ConsentRecord.objects.values_list("categories", flat=True)) == [[], ["analytics"]]
-    assert buffer._write_behind.items == []
+    assert buffer._spool.waiting() == 0
 
 
-@pytest.mark.obligation("P18")
-def test_a_flush_that_finds_records_waiting_in_the_process_and_a_long_queue_completes(redis_buffer, monkeypatch):
-    # As at a web process's exit: records wait in the process, and moving them makes the queue long enough
-    # for an inline flush. That flush must not wait for the move that started it.
+@pytest.mark.obligation("P14", "P18")
+def test_a_dead_processs_spool_is_written_once_and_a_live_processs_is_left_to_it(settings, tmp_path):
+    # Given the spool folder of a host: a file whose process died mid-write, and one whose process lives
+    settings.COOKIE_CONSENT_SPOOL_DIR = tmp_path
+    stage = buffer._Spool()
+    folder = stage.folder()
+    folder.mkdir(parents=True)
+    dead, alive = [buffer._encode(waiting_choice()) for _ in range(2)], buffer._encode(waiting_choice())
+    (folder / "111-dead.spool").write_text("\n".join(dead) + '\n["cut off mid-wri')
+    (folder / "222-alive.spool").write_text(alive + "\n")
+    holder = os.open(folder / "222-alive.spool", os.O_RDONLY)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # as its living process holds it
+
+    # When a process looks for work, twice
     written = []
-    with monkeypatch.context() as patch:  # undone before the fixtures' teardown touches the stage
-        stage = buffer._WriteBehind()
-        patch.setattr(buffer, "_write_behind", stage)
-        patch.setattr(buffer, "FLUSH_AT", 2)
-        patch.setattr(buffer, "write", written.extend)  # the table's side is not what is tested here
-        stage.items = [buffer._encode(waiting_choice()) for _ in range(3)]
+    stage.drain(ship=written.extend)
+    stage.drain(ship=written.extend)
 
-        flusher = threading.Thread(target=buffer.flush, daemon=True)
-        flusher.start()
-        flusher.join(timeout=10)
-        finished, left = not flusher.is_alive(), buffer.waiting()
+    # Then the dead process's complete records are written once, and the living process's file is untouched
+    os.close(holder)
+    assert written == dead
+    assert not (folder / "111-dead.spool").exists()
+    assert (folder / "222-alive.spool").read_text() == alive + "\n"
 
-    assert finished, "the flush deadlocked on the write-behind stage's own lock"
-    assert len(written) == len(set(written)) == 3
-    assert left == 0
+
+def test_a_record_is_written_as_the_json_the_table_reads():
+    choice = waiting_choice()
+
+    decoded = json.loads(buffer._encode(choice))
+
+    assert decoded == [
+        choice.id.hex,
+        choice.consent_id.hex,
+        ["analytics"],
+        1,
+        "0123456789ab",
+        False,
+        "",
+        choice.created_at.timestamp(),
+    ]
 
 
 def waiting_choice() -> buffer.LoggedChoice:

@@ -352,3 +352,16 @@ def test_consent_records_cannot_be_edited_or_deleted_in_the_admin(client, db, co
 
     assert response.status_code == 403
     assert ConsentRecord.objects.filter(pk=record.pk).exists()
+
+
+def test_the_consent_cookie_seal_is_unchanged_for_cookies_already_in_browsers():
+    from django.utils.crypto import salted_hmac
+
+    from cookies import consent_cookie
+
+    consent_hex = "3f1c2b9e8d4a4c6f9a7e2b5d8c1e4f60"
+
+    assert (
+        consent_cookie._seal(consent_hex)
+        == salted_hmac("cookies.consent_cookie", consent_hex, algorithm="sha256").hexdigest()[:20]
+    )
