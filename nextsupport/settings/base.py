@@ -337,6 +337,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ContactListPurposeEnum": "consumers.models.ContactList.Purpose",
         "ConsentPurposeEnum": "consumers.models.ConsentRecord.Purpose",
+        "CampaignPurposeEnum": "campaigns.models.Campaign.Purpose",
+        "CampaignStateEnum": "campaigns.models.Campaign.State",
+        "CampaignContactStateEnum": "campaigns.models.CampaignContact.State",
+        "CallStatusEnum": "campaigns.models.Call.Status",
+        "CallerIdStatusEnum": "campaigns.models.CallerId.Status",
     },
 }
 
