@@ -1,13 +1,13 @@
-"""REST API for campaigns, their scripts, contacts and calls, and caller IDs.
+"""REST API for campaigns, their scripts, contacts and calls, caller IDs and outbound webhooks.
 
 Under /api/v1/orgs/<org_id>/ (campaigns.api_urls). Reads need the "view"
-capability; creating and editing campaigns, scripts and caller IDs
-"edit_campaigns"; launching, pausing, resuming and cancelling
+capability; creating and editing campaigns, scripts, caller IDs and webhook
+endpoints "edit_campaigns"; launching, pausing, resuming and cancelling
 "launch_campaigns". Consumers' names and numbers, what they said and call
 transcripts are shown only to callers with "see_personal_data" (everyone else
 sees a masked number), and every time they are shown the audit trail says so.
 
-Every write is a service call (campaigns.services);
+Every write is a service call (campaigns.services, campaigns.client_webhooks);
 a service's refusal comes back as a 400 naming the field and saying why
 (accounts.access.OrganisationServiceAPIView). Objects are looked up only among
 the caller's organisation's own, so another client's id is simply not found.
@@ -30,18 +30,21 @@ from consumers.models import ContactList
 from nextsupport import audit
 from nextsupport.identifiers import mask_phone
 
-from . import gate, selectors, services
+from . import client_webhooks, gate, selectors, services
 from .models import (
     Call,
     CallerId,
     Campaign,
     CampaignContact,
     GateReason,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
 )
 from .numbers import returnable_uk_number
 
 CAMPAIGNS, SCRIPTS, CONTACTS, CALLS = "Campaigns", "Call scripts", "Campaign contacts", "Calls"
-CALLER_IDS = "Caller IDs"
+CALLER_IDS, WEBHOOKS = "Caller IDs", "Webhooks"
 # Operations that act on the resource in the URL alone: their body is an empty JSON object.
 EMPTY_BODY = {"application/json": {"type": "object", "additionalProperties": False}}
 DECISIONS = [(gate.ALLOWED, "Allowed"), *GateReason.choices]
@@ -743,3 +746,164 @@ class CallerIdApi(_Api):
         found = _found(selectors.caller_ids_for(request.organisation), caller_id, "caller ID")
         services.caller_id_remove(caller_id=found, by=request.actor, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Outbound webhooks --------------------------------------------------------------------
+
+
+class WebhookEndpointOutput(serializers.ModelSerializer):
+    events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices))
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "url", "description", "events", "active", "created_at", "secret_rotated_at"]
+
+
+class WebhookSecretOutput(WebhookEndpointOutput):
+    secret = serializers.SerializerMethodField(
+        help_text="The signing secret, shown this once: we do not keep it. Sign-check every delivery with it."
+    )
+
+    class Meta(WebhookEndpointOutput.Meta):
+        fields = [*WebhookEndpointOutput.Meta.fields, "secret"]
+
+    def get_secret(self, obj) -> str:
+        return self.context["secret"]
+
+
+class WebhookDeliveryOutput(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="event_id", help_text="Sent as X-NextSupport-Delivery; the same on every retry.")
+    payload = serializers.JSONField(help_text="The body sent: ids, codes and times, no personal data.")
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event",
+            "state",
+            "attempts",
+            "next_attempt_at",
+            "last_attempt_at",
+            "last_status_code",
+            "last_error",
+            "delivered_at",
+            "created_at",
+            "payload",
+        ]
+
+
+def endpoint_of(request, endpoint_id: int) -> WebhookEndpoint:
+    return _found(selectors.webhook_endpoints_for(request.organisation), endpoint_id, "webhook endpoint")
+
+
+class WebhookEndpointsApi(_Api):
+    class Input(serializers.Serializer):
+        url = serializers.CharField(max_length=500, help_text="https:// only; a public address.")
+        events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices))
+        description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+    @extend_schema(summary="List webhook endpoints", responses=WebhookEndpointOutput(many=True), tags=[WEBHOOKS])
+    def get(self, request, org_id):
+        return self.page(selectors.webhook_endpoints_for(request.organisation), WebhookEndpointOutput)
+
+    @extend_schema(
+        summary="Add a webhook endpoint",
+        description="We POST signed JSON to it when a call ends and when someone opts out, retrying with backoff "
+        "(1 min, 5 min, 30 min, 2 h, 6 h, 24 h) on network errors, 5xx and 429. The answer carries the signing "
+        "secret, once. Verify X-NextSupport-Signature = 'sha256=' + hex HMAC-SHA256(secret, timestamp + '.' + body) "
+        "with X-NextSupport-Timestamp, and refuse timestamps older than five minutes.",
+        request=Input,
+        responses={201: WebhookSecretOutput},
+        tags=[WEBHOOKS],
+    )
+    def post(self, request, org_id):
+        data = self.validated(self.Input)
+        endpoint, secret = client_webhooks.webhook_endpoint_create(
+            organisation=request.organisation, by=request.actor, request=request, **data
+        )
+        return Response(WebhookSecretOutput(endpoint, context={"secret": secret}).data, status=status.HTTP_201_CREATED)
+
+
+class WebhookEndpointApi(_Api):
+    class Input(serializers.Serializer):
+        url = serializers.CharField(max_length=500, required=False)
+        events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices), required=False)
+        description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+        active = serializers.BooleanField(required=False, help_text="Switched off, it is sent nothing.")
+
+    @extend_schema(summary="Read a webhook endpoint", responses=WebhookEndpointOutput, tags=[WEBHOOKS])
+    def get(self, request, org_id, endpoint_id):
+        return Response(WebhookEndpointOutput(endpoint_of(request, endpoint_id)).data)
+
+    @extend_schema(
+        summary="Edit a webhook endpoint",
+        description="Send only what changes: its address, events, description, or whether it is on.",
+        request=Input,
+        responses=WebhookEndpointOutput,
+        tags=[WEBHOOKS],
+    )
+    def patch(self, request, org_id, endpoint_id):
+        endpoint = endpoint_of(request, endpoint_id)  # 404 before the input is even read
+        changes = self.validated(self.Input, partial=True)
+        endpoint = client_webhooks.webhook_endpoint_update(endpoint=endpoint, changes=changes, by=request.actor, request=request)
+        return Response(WebhookEndpointOutput(endpoint).data)
+
+    @extend_schema(
+        summary="Remove a webhook endpoint",
+        description="With its delivery log; nothing more is sent to it.",
+        responses={204: None},
+        tags=[WEBHOOKS],
+    )
+    def delete(self, request, org_id, endpoint_id):
+        client_webhooks.webhook_endpoint_delete(endpoint=endpoint_of(request, endpoint_id), by=request.actor, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookSecretApi(_Api):
+    @extend_schema(
+        summary="Rotate a webhook endpoint's signing secret",
+        description="Every attempt from now on, retries included, is signed with the new secret, shown in this answer "
+        "once. Accept both secrets in your receiver while you switch over. The body is an empty JSON object.",
+        request=EMPTY_BODY,
+        responses=WebhookSecretOutput,
+        tags=[WEBHOOKS],
+    )
+    def post(self, request, org_id, endpoint_id):
+        endpoint = endpoint_of(request, endpoint_id)
+        secret = client_webhooks.webhook_endpoint_rotate_secret(endpoint=endpoint, by=request.actor, request=request)
+        endpoint.refresh_from_db()
+        return Response(WebhookSecretOutput(endpoint, context={"secret": secret}).data)
+
+
+class WebhookTestApi(_Api):
+    @extend_schema(
+        summary="Send a test event to a webhook endpoint",
+        description="A 'webhook.test' event, signed and sent like any other, so you can check your receiver; "
+        "its result shows in the delivery log. The body is an empty JSON object.",
+        request=EMPTY_BODY,
+        responses={202: WebhookDeliveryOutput},
+        tags=[WEBHOOKS],
+    )
+    def post(self, request, org_id, endpoint_id):
+        delivery = client_webhooks.webhook_test_send(
+            endpoint=endpoint_of(request, endpoint_id), by=request.actor, request=request
+        )
+        return Response(WebhookDeliveryOutput(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
+class WebhookDeliveriesApi(_Api):
+    class Filters(serializers.Serializer):
+        state = serializers.ChoiceField(choices=WebhookDelivery.State.choices, required=False)
+        event = serializers.ChoiceField(choices=[*WebhookEvent.choices, (WebhookDelivery.TEST_EVENT, "Test")], required=False)
+
+    @extend_schema(
+        summary="The delivery log of a webhook endpoint",
+        description="Newest first, paginated: each event's state, attempts, last answer and next attempt.",
+        parameters=[Filters],
+        responses=WebhookDeliveryOutput(many=True),
+        tags=[WEBHOOKS],
+    )
+    def get(self, request, org_id, endpoint_id):
+        endpoint = endpoint_of(request, endpoint_id)
+        filters = self.filters(self.Filters)
+        return self.page(selectors.webhook_deliveries_of(endpoint, **filters), WebhookDeliveryOutput)

@@ -26,4 +26,9 @@ urlpatterns = [
     path("calls/<int:call_id>/", api.CallApi.as_view(), name="call"),
     path("caller-ids/", api.CallerIdsApi.as_view(), name="caller-ids"),
     path("caller-ids/<int:caller_id>/", api.CallerIdApi.as_view(), name="caller-id"),
+    path("webhooks/", api.WebhookEndpointsApi.as_view(), name="webhooks"),
+    path("webhooks/<int:endpoint_id>/", api.WebhookEndpointApi.as_view(), name="webhook"),
+    path("webhooks/<int:endpoint_id>/rotate-secret/", api.WebhookSecretApi.as_view(), name="webhook-rotate-secret"),
+    path("webhooks/<int:endpoint_id>/test/", api.WebhookTestApi.as_view(), name="webhook-test"),
+    path("webhooks/<int:endpoint_id>/deliveries/", api.WebhookDeliveriesApi.as_view(), name="webhook-deliveries"),
 ]

@@ -17,6 +17,8 @@ from .models import (
     CampaignContact,
     GateTally,
     ScriptVersion,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 
 _MACHINE = Q(answered_by__startswith="machine")
@@ -170,7 +172,7 @@ def progress(campaign: Campaign, *, now: datetime.datetime | None = None) -> dic
     }
 
 
-# --- The REST API -------------------------------------------------------------------------
+# --- The REST API and outbound webhooks -------------------------------------------------------
 # Every read starts from the caller's organisation, so another client's row is never found (P04).
 
 
@@ -230,3 +232,25 @@ def campaign_calls(
     if date_to:
         calls = calls.filter(created_at__date__lte=date_to)
     return calls.order_by("-created_at", "-id")
+
+
+def webhook_endpoints_for(organisation) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(organisation=organisation)
+
+
+def webhook_endpoints_subscribed(organisation_id: int, event: str) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(organisation_id=organisation_id, active=True, events__contains=[event])
+
+
+def webhook_deliveries_of(endpoint: WebhookEndpoint, *, state: str = "", event: str = "") -> QuerySet[WebhookDelivery]:
+    deliveries = endpoint.deliveries.order_by("-created_at", "-id")
+    if state:
+        deliveries = deliveries.filter(state=state)
+    if event:
+        deliveries = deliveries.filter(event=event)
+    return deliveries
+
+
+def webhook_deliveries_due(*, now: datetime.datetime, limit: int) -> list[int]:
+    due = WebhookDelivery.objects.filter(state=WebhookDelivery.State.PENDING, next_attempt_at__lte=now)
+    return list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])

@@ -1,5 +1,6 @@
 import datetime
 import json
+import secrets
 
 import factory
 from allauth.account.models import EmailAddress
@@ -15,6 +16,9 @@ from campaigns.models import (
     Campaign,
     CampaignContact,
     ScriptVersion,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
 )
 from consumers.models import (
     ConsentRecord,
@@ -255,3 +259,28 @@ class CallFactory(DjangoModelFactory):
                 value="yes",
                 heard=f"Yes, {obj.organisation.legal_name}",
             )
+
+
+class WebhookEndpointFactory(DjangoModelFactory):
+    class Meta:
+        model = WebhookEndpoint
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    url = factory.Sequence(lambda n: f"https://hooks{n}.client.example/nextsupport")
+    description = factory.LazyAttribute(lambda o: f"CRM of {o.organisation.legal_name}")
+    events = factory.LazyFunction(lambda: list(WebhookEvent.values))
+    secret_nonce = factory.LazyFunction(lambda: secrets.token_hex(32))
+
+
+class WebhookDeliveryFactory(DjangoModelFactory):
+    class Meta:
+        model = WebhookDelivery
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    endpoint = factory.SubFactory(WebhookEndpointFactory, organisation=factory.SelfAttribute("..organisation"))
+    event = WebhookEvent.CALL_COMPLETED
+    payload = factory.LazyAttribute(
+        lambda o: {"type": o.event, "data": {"campaign": {"id": 1, "name": f"Campaign of {o.organisation.legal_name}"}}}
+    )
+    state = WebhookDelivery.State.DELIVERED
+    attempts = 1

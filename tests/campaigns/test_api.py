@@ -18,7 +18,7 @@ from nextsupport.models import AuditEvent
 from tests.campaigns.conftest import CALLER_ID, TRANSFER, draft, imported_list, launched, verified_caller_id
 from tests.campaigns.test_calls import dial, play_all, transport_for
 from tests.conftest import login
-from tests.factories import APIKeyFactory, CallFactory, ContactListFactory
+from tests.factories import APIKeyFactory, CallFactory, ContactListFactory, WebhookEndpointFactory
 
 PEOPLE = [example_number(Persona.COOPERATIVE), example_number(Persona.STOP), example_number(Persona.BUSY)]
 
@@ -470,6 +470,7 @@ def test_a_read_only_key_and_a_viewer_can_read_but_not_launch_edit_or_configure(
         ("post", url("campaign-scripts", organisation, campaign.pk)),
         ("post", url("caller-ids", organisation)),
         ("delete", url("caller-id", organisation, campaign.caller_id_id)),
+        ("post", url("webhooks", organisation)),
     ]
 
     for client in (read_only, viewer):
@@ -501,7 +502,7 @@ def test_editing_needs_edit_campaigns_and_launching_needs_launch_campaigns(organ
     assert (campaign.name, campaign.state) == ("Edited", Campaign.State.DRAFT)
 
 
-def _every_route(org, campaign, call, version):
+def _every_route(org, campaign, call, version, endpoint):
     """(method, path, whether it names one of our rows) for every operation of the campaigns API."""
     return [
         ("get", url("campaigns", org), False),
@@ -524,16 +525,24 @@ def _every_route(org, campaign, call, version):
         ("post", url("caller-ids", org), False),
         ("get", url("caller-id", org, campaign.caller_id_id), True),
         ("delete", url("caller-id", org, campaign.caller_id_id), True),
+        ("get", url("webhooks", org), False),
+        ("post", url("webhooks", org), False),
+        ("get", url("webhook", org, endpoint.pk), True),
+        ("patch", url("webhook", org, endpoint.pk), True),
+        ("delete", url("webhook", org, endpoint.pk), True),
+        ("post", url("webhook-rotate-secret", org, endpoint.pk), True),
+        ("post", url("webhook-test", org, endpoint.pk), True),
+        ("get", url("webhook-deliveries", org, endpoint.pk), True),
     ]
 
 
 @pytest.mark.obligation("P04")
 def test_every_campaigns_route_is_a_404_for_an_outsider(organisation, outsider, other_organisation):
-    # Given our campaign, call and script version, and an outsider with a session and a key
+    # Given our campaign, call, script version and webhook endpoint, and an outsider with a session and a key
     call = CallFactory(organisation=organisation)
-    campaign = call.campaign
-    rows = (campaign, call, call.script_version)
-    before = (campaign.state, campaign.name)
+    campaign, endpoint = call.campaign, WebhookEndpointFactory(organisation=organisation)
+    rows = (campaign, call, call.script_version, endpoint)
+    before = (campaign.state, campaign.name, endpoint.url, endpoint.secret_nonce)
 
     for client in (login(Client(), outsider), key_client(other_organisation)[0]):
         # When they try every route naming our organisation, and every route naming our rows under their own
@@ -544,7 +553,9 @@ def test_every_campaigns_route_is_a_404_for_an_outsider(organisation, outsider, 
         assert [r.status_code for r in ours + theirs] == [404] * (len(ours) + len(theirs))
         assert {r.json()["detail"] for r in ours} == {"No such organisation."}
     campaign.refresh_from_db()
-    assert (campaign.state, campaign.name) == before and campaign.script_versions.count() == 1
+    endpoint.refresh_from_db()
+    assert (campaign.state, campaign.name, endpoint.url, endpoint.secret_nonce) == before
+    assert not endpoint.deliveries.exists() and campaign.script_versions.count() == 1
 
 
 def test_api_errors_are_json(api, organisation, owner, customers):
@@ -598,7 +609,7 @@ def test_the_schema_describes_every_campaigns_operation(client, tmp_path, db):
     expected = _campaigns_operations()
     described = {(m, p) for p, item in schema["paths"].items() for m in item if (m, p) in expected}
     operations = [schema["paths"][p][m] for m, p in sorted(expected)]
-    assert len(expected) == 20 and described == expected
+    assert len(expected) == 28 and described == expected
     assert [op["operationId"] for op in operations if not op.get("summary") or not op.get("tags")] == []
     writes = [(m, p) for m, p in expected if m in ("post", "put", "patch")]
     assert [(m, p) for m, p in writes if "requestBody" not in schema["paths"][p][m]] == []
