@@ -50,8 +50,12 @@ EMPTY_BODY = {"application/json": {"type": "object", "additionalProperties": Fal
 DECISIONS = [(gate.ALLOWED, "Allowed"), *GateReason.choices]
 
 
+# Comments, not docstrings, on the API's classes: drf-spectacular would print a docstring in the
+# public schema as the description of every operation or component.
+
+
 class _Api(OrganisationServiceAPIView):
-    """Reads need VIEW, writes EDIT_CAMPAIGNS; `validated` resolves ids among the organisation's own rows."""
+    # Reads need VIEW, writes EDIT_CAMPAIGNS; `validated` resolves ids among the organisation's own rows.
 
     write_capability = Capability.EDIT_CAMPAIGNS
     parser_classes = [JSONParser]
@@ -107,7 +111,7 @@ def campaign_of(request, campaign_id: int) -> Campaign:
 
 
 class OwnedField(serializers.PrimaryKeyRelatedField):
-    """The id of one of the caller's organisation's own rows: any other id is "not found", whoever it belongs to."""
+    # The id of one of the caller's organisation's own rows: any other id is "not found", whoever it belongs to.
 
     def __init__(self, *, model, selector, what: str, **kwargs):
         self.selector = selector
@@ -125,6 +129,7 @@ class CampaignOutput(serializers.ModelSerializer):
     transfer_number = serializers.CharField(allow_null=True, help_text="E.164; where people who ask for a person go.")
     contact_lists = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     script_version = serializers.IntegerField(source="script_version.number", allow_null=True, help_text="The version calls use.")
+    record_calls = serializers.BooleanField(help_text="When on, every call says so before anything is recorded.")
 
     class Meta:
         model = Campaign
@@ -175,14 +180,14 @@ class CampaignDetailOutput(CampaignOutput):
 
 
 class CampaignSettings(serializers.Serializer):
-    """A campaign's settings as a client sends them. Types only here: the rules (P17's lawful
-    bases, the legal calling hours, the limits) are the service's, which names the field it refuses."""
+    # Types only here: the rules (P17's lawful bases, the legal calling hours, the limits) are
+    # the service's, which names the field it refuses.
 
     name = serializers.CharField(max_length=120)
     purpose = serializers.ChoiceField(choices=Campaign.Purpose.choices)
     lawful_basis = serializers.ChoiceField(
         choices=Campaign.LawfulBasis.choices,
-        help_text="P17: a support campaign rests on contract or legitimate interests, a marketing campaign on consent.",
+        help_text="A support campaign rests on contract or legitimate interests, a marketing campaign on consent.",
     )
     contact_lists = OwnedField(
         many=True, required=False, model=ContactList, selector=selectors.contact_lists_for, what="contact list"
@@ -201,7 +206,7 @@ class CampaignSettings(serializers.Serializer):
     max_attempts = serializers.IntegerField(required=False)
     retry_spacing_minutes = serializers.IntegerField(required=False)
     max_concurrent_calls = serializers.IntegerField(required=False)
-    record_calls = serializers.BooleanField(required=False, help_text="P07: when on, every call says so before recording.")
+    record_calls = serializers.BooleanField(required=False, help_text="When on, every call says so before anything is recorded.")
 
     def validate_transfer_number(self, value):
         return value or None
@@ -244,7 +249,12 @@ class CampaignsApi(_Api):
 
 
 class CampaignApi(_Api):
-    @extend_schema(summary="Read a campaign", responses=CampaignDetailOutput, tags=[CAMPAIGNS])
+    @extend_schema(
+        summary="Read a campaign",
+        description="Its settings and state, and what stops a draft launching or a paused campaign resuming now.",
+        responses=CampaignDetailOutput,
+        tags=[CAMPAIGNS],
+    )
     def get(self, request, org_id, campaign_id):
         return Response(CampaignDetailOutput(campaign_of(request, campaign_id)).data)
 
@@ -311,7 +321,7 @@ class CampaignResumeApi(_StateChangeApi):
 class CampaignCancelApi(_StateChangeApi):
     @extend_schema(
         summary="Cancel a campaign",
-        description="For good: nobody else is called, and the 30-day clock of its lists' data starts (P30) unless "
+        description="For good: nobody else is called, and the 30-day clock of its lists' data starts unless "
         "another live campaign uses them. The body is an empty JSON object.",
         request=EMPTY_BODY,
         responses=CampaignDetailOutput,
@@ -331,7 +341,8 @@ class AutomatedDecisionsApi(_Api):
 
     @extend_schema(
         summary="Switch automated decisions on or off",
-        description="P16: decisions with legal effects are off unless switched on for this campaign, with the reason. "
+        # P16: off unless the client explicitly switched them on for this campaign, with a recorded reason.
+        description="Decisions with legal effects are off unless switched on for this campaign, with the reason. "
         "Switching on must be done by a signed-in person, whom the campaign's record names; an API key can only "
         "switch them off.",
         request=Input,
@@ -343,7 +354,7 @@ class AutomatedDecisionsApi(_Api):
         data = self.validated(self.Input)
         if data["automated_decisions"] and request.actor is None:
             raise PermissionDenied(
-                "Automated decisions are switched on by a signed-in person, whom the campaign's record names (P16), "
+                "Automated decisions are switched on by a signed-in person, whom the campaign's record names, "
                 "not with an API key. Switch them on in the portal or with a signed-in session."
             )
         campaign = services.campaign_set_automated_decisions(
@@ -378,7 +389,13 @@ class CampaignProgressApi(_Api):
         abandoned_rate = AbandonedRateOutput()
         slowed = serializers.BooleanField(help_text="Fewer calls at once while the abandoned-call rate is high.")
 
-    @extend_schema(summary="A campaign's progress", responses=Output, tags=[CAMPAIGNS])
+    @extend_schema(
+        summary="A campaign's progress",
+        description="The live figures: calls by outcome, contacts by state, the gate's decisions by reason, and the "
+        "abandoned-call rate over the last 24 hours with the thresholds at which calls slow down and pause.",
+        responses=Output,
+        tags=[CAMPAIGNS],
+    )
     def get(self, request, org_id, campaign_id):
         return Response(self.Output(selectors.progress(campaign_of(request, campaign_id))).data)
 
@@ -411,13 +428,10 @@ class ScriptStepShape(serializers.Serializer):
 
 
 class ScriptShape(serializers.Serializer):
-    """The client's part of a script, as stored in a version.
-
-    It documents the shape in the schema only: the body goes to the service as
-    sent, because campaigns.script.parse holds every rule of the format and names
-    the exact place of each problem ("steps[1].answers[0].next"), which a second
-    set of checks here would only contradict.
-    """
+    # The client's part of a script. It documents the shape in the schema only: the body goes to
+    # the service as sent, because campaigns.script.parse holds every rule of the format and names
+    # the exact place of each problem ("steps[1].answers[0].next"), which a second set of checks
+    # here would only contradict.
 
     greeting = serializers.CharField(required=False, allow_blank=True)
     steps = ScriptStepShape(many=True, required=False)
@@ -447,7 +461,7 @@ class ScriptVersionOutput(serializers.Serializer):
 
 class ScriptVersionDetailOutput(ScriptVersionOutput):
     preview = serializers.SerializerMethodField(
-        help_text="Exactly what the agent can say, in order: the platform's fixed lines first (P50, P52)."
+        help_text="Exactly what the agent can say, in order: the platform's fixed lines first."
     )
 
     @extend_schema_field(PreviewLineOutput(many=True))
@@ -484,7 +498,12 @@ class ScriptVersionsApi(_Api):
 
 
 class ScriptVersionApi(_Api):
-    @extend_schema(summary="Read a script version, with its preview", responses=ScriptVersionDetailOutput, tags=[SCRIPTS])
+    @extend_schema(
+        summary="Read a script version, with its preview",
+        description="The version as saved, and the preview of exactly what the agent says with it.",
+        responses=ScriptVersionDetailOutput,
+        tags=[SCRIPTS],
+    )
     def get(self, request, org_id, version_id):
         version = _found(selectors.script_versions_for(request.organisation), version_id, "script version")
         return Response(ScriptVersionDetailOutput(version).data)
@@ -671,8 +690,8 @@ class CampaignCallsApi(_Api):
 class CallApi(_Api):
     @extend_schema(
         summary="Read a call, with its responses",
-        description="Everything recorded about the call (P06). What the person said and the transcript only for "
-        "callers who may see personal data. Recordings are played in the portal, where each playback is logged (P13).",
+        description="Everything recorded about the call. What the person said and the transcript only for "
+        "callers who may see personal data. Recordings are played in the portal, where each playback is logged.",
         responses=CallDetailOutput,
         tags=[CALLS],
     )
@@ -713,14 +732,19 @@ class CallerIdsApi(_Api):
         class Meta(CallerIdOutput.Meta):
             fields = [*CallerIdOutput.Meta.fields, "validation_code"]
 
-    @extend_schema(summary="List caller IDs", responses=CallerIdOutput(many=True), tags=[CALLER_IDS])
+    @extend_schema(
+        summary="List caller IDs",
+        description="The numbers your campaigns can show, verified or waiting for their verification call.",
+        responses=CallerIdOutput(many=True),
+        tags=[CALLER_IDS],
+    )
     def get(self, request, org_id):
         return self.page(selectors.caller_ids_for(request.organisation), CallerIdOutput)
 
     @extend_schema(
         summary="Ask to verify a caller ID",
         description="The telephone network rings the number; whoever answers keys in the code in this answer. "
-        "Its status becomes 'verified' when they do (P50: calls show a number people can call back).",
+        "Its status becomes 'verified' when they do: every call shows a number people can call back.",
         request=Input,
         responses={201: CreatedOutput},
         tags=[CALLER_IDS],
@@ -732,7 +756,12 @@ class CallerIdsApi(_Api):
 
 
 class CallerIdApi(_Api):
-    @extend_schema(summary="Read a caller ID", responses=CallerIdOutput, tags=[CALLER_IDS])
+    @extend_schema(
+        summary="Read a caller ID",
+        description="Whether its verification has succeeded, failed, or is still waiting.",
+        responses=CallerIdOutput,
+        tags=[CALLER_IDS],
+    )
     def get(self, request, org_id, caller_id):
         return Response(CallerIdOutput(_found(selectors.caller_ids_for(request.organisation), caller_id, "caller ID")).data)
 
@@ -802,7 +831,12 @@ class WebhookEndpointsApi(_Api):
         events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices))
         description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
-    @extend_schema(summary="List webhook endpoints", responses=WebhookEndpointOutput(many=True), tags=[WEBHOOKS])
+    @extend_schema(
+        summary="List webhook endpoints",
+        description="Where events are sent, and which; the signing secrets are never shown again.",
+        responses=WebhookEndpointOutput(many=True),
+        tags=[WEBHOOKS],
+    )
     def get(self, request, org_id):
         return self.page(selectors.webhook_endpoints_for(request.organisation), WebhookEndpointOutput)
 
@@ -831,7 +865,12 @@ class WebhookEndpointApi(_Api):
         description = serializers.CharField(max_length=200, required=False, allow_blank=True)
         active = serializers.BooleanField(required=False, help_text="Switched off, it is sent nothing.")
 
-    @extend_schema(summary="Read a webhook endpoint", responses=WebhookEndpointOutput, tags=[WEBHOOKS])
+    @extend_schema(
+        summary="Read a webhook endpoint",
+        description="Its address, events and whether it is on; its delivery log is under deliveries/.",
+        responses=WebhookEndpointOutput,
+        tags=[WEBHOOKS],
+    )
     def get(self, request, org_id, endpoint_id):
         return Response(WebhookEndpointOutput(endpoint_of(request, endpoint_id)).data)
 

@@ -3,6 +3,8 @@ with an organisation's API key and with a signed-in session, the same rules as t
 refusals that name the field, capabilities, and nothing of another client's."""
 
 import datetime
+import json
+import re
 
 import pytest
 from django.core.management import call_command
@@ -299,6 +301,9 @@ def test_a_script_the_rules_refuse_is_a_400_naming_its_place_and_saves_nothing(a
     )
     loop = send(api, "post", url("campaign-scripts", organisation, campaign.pk), backwards)
     not_a_script = send(api, "post", url("campaign-scripts", organisation, campaign.pk), ["greeting"])
+    nul = {**script.EXAMPLE, "greeting": "Hello\u0000there"}
+    nul["steps"] = [{"id": "happy", "question": "Happy?", "answers": [{"value": "yes", "phrases": ["yes\u0000"]}]}]
+    control = send(api, "post", url("campaign-scripts", organisation, campaign.pk), nul)
 
     assert human.status_code == 400
     assert human.json() == {"greeting": ["The agent is an AI and the call says so first: the script may not claim otherwise."]}
@@ -307,6 +312,11 @@ def test_a_script_the_rules_refuse_is_a_400_naming_its_place_and_saves_nothing(a
         "steps[1].answers[0].next": ["'satisfied' comes before this step: a script only moves forward, so every call ends."]
     }
     assert not_a_script.json() == {"script": ["A script is an object with a greeting, steps and a closing."]}
+    assert control.status_code == 400
+    assert control.json() == {
+        "greeting": ["Remove the control characters from this text."],
+        "steps[0].answers[0].phrases[0]": ["Remove the control characters from this phrase."],
+    }
     assert ScriptVersion.objects.filter(campaign=campaign).count() == 1
 
 
@@ -615,3 +625,18 @@ def test_the_schema_describes_every_campaigns_operation(client, tmp_path, db):
     assert [(m, p) for m, p in writes if "requestBody" not in schema["paths"][p][m]] == []
     launch = schema["paths"]["/api/v1/orgs/{org_id}/campaigns/{campaign_id}/launch/"]["post"]
     assert launch["requestBody"]["content"]["application/json"]["schema"] == {"type": "object", "additionalProperties": False}
+    # And it speaks to integrators: every operation described in its own words, no internal promise codes,
+    # no docstring of the API's base classes
+    text = json.dumps([operations, _components_used(schema, operations)])
+    assert [op["operationId"] for op in operations if not op.get("description")] == []
+    assert re.findall(r"\(P\d\d\)|\bP\d\d:", text) == [] and "write_capability" not in text
+
+
+def _components_used(schema, operations) -> list[dict]:
+    components, seen = schema["components"]["schemas"], set()
+    todo = set(re.findall(r"#/components/schemas/(\w+)", json.dumps(operations)))
+    while todo:
+        name = todo.pop()
+        seen.add(name)
+        todo |= set(re.findall(r"#/components/schemas/(\w+)", json.dumps(components[name]))) - seen
+    return [components[name] for name in sorted(seen)]
