@@ -27,3 +27,8 @@ CALLING_LIMIT_SET = "calling_limit.set"
 CALLS_EXPORTED = "calls.exported"
 WEBHOOK_REFUSED = "telephony.webhook_refused"
 CALLBACK_OPT_OUT = "telephony.callback_opt_out"
+
+WEBHOOK_ENDPOINT_CREATED = "webhook_endpoint.created"
+WEBHOOK_ENDPOINT_UPDATED = "webhook_endpoint.updated"
+WEBHOOK_ENDPOINT_DELETED = "webhook_endpoint.deleted"
+WEBHOOK_SECRET_ROTATED = "webhook_endpoint.secret_rotated"  # noqa: S105  (an action name, not a secret)

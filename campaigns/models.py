@@ -12,6 +12,7 @@ personal-data registry, so data-subject requests and retention purges find it.
 """
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -512,3 +513,80 @@ class Recording(models.Model):
 
     def __str__(self):
         return f"Recording of call #{self.call_id}"
+
+
+# --- Outbound webhooks to the client (campaigns.client_webhooks) ------------------------------
+
+
+class WebhookEvent(models.TextChoices):
+    """What a client's endpoint can be told about. Payloads carry ids, codes and times, never personal data (P22)."""
+
+    CALL_COMPLETED = "call.completed", "A call ended (whatever its outcome)"
+    CONSUMER_OPTED_OUT = "consumer.opted_out", "Someone asked not to be called again"
+
+
+class WebhookEndpoint(models.Model):
+    """A client's HTTPS address that is told when calls end and people opt out.
+
+    The signing secret is never stored: it is derived from the endpoint's id and
+    `secret_nonce` with the platform's SECRET_KEY (campaigns.client_webhooks.secret_for),
+    so a copy of the database alone cannot forge a delivery. Rotating the secret
+    is choosing a new nonce.
+    """
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=200, blank=True, help_text="What the endpoint is, e.g. 'Our CRM'.")
+    events = models.JSONField(default=list, help_text="The WebhookEvent values it subscribes to.")
+    active = models.BooleanField(default=True)
+    secret_nonce = models.CharField(max_length=64)
+    secret_rotated_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.description or self.url
+
+
+class WebhookDelivery(models.Model):
+    """One event sent (or being sent) to one endpoint, and how each attempt went: the delivery log.
+
+    `next_attempt_at` is when a pending delivery is next due; the sender claims it
+    by moving that time forward in a conditional UPDATE, so two workers never
+    send the same attempt, and a delivered or failed row is never sent again.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    TEST_EVENT = "webhook.test"
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="+")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    event = models.CharField(max_length=40)
+    payload = models.JSONField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The retry sweep: pending deliveries whose time has come.
+            models.Index(fields=["next_attempt_at"], condition=Q(state="pending"), name="webhook_delivery_due"),
+            models.Index(fields=["endpoint", "created_at"], name="webhook_delivery_log"),
+        ]
+
+    def __str__(self):
+        return f"{self.event} {self.event_id}"

@@ -36,6 +36,8 @@ MAX_ANSWERS = 8
 MAX_PHRASES = 20
 LIMITS = {"greeting": 400, "question": 300, "closing": 300, "label": 60, "phrase": 60, "value": 40}
 _STEP_ID = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+# Control characters are never meant to be spoken, and a NUL cannot even be stored (PostgreSQL's JSON).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 # Client text may not contradict the disclosure: an AI may not claim to be a person (P52).
 CLAIMS_TO_BE_HUMAN = re.compile(
@@ -186,7 +188,9 @@ def _text(errors: dict, path: str, value, limit_key: str, *, required: bool) -> 
         errors[path] = "Must be text."
         return ""
     value = " ".join(value.split())
-    if required and not value:
+    if _CONTROL.search(value):
+        errors[path] = "Remove the control characters from this text."
+    elif required and not value:
         errors[path] = "This is required."
     elif len(value) > LIMITS[limit_key]:
         errors[path] = f"Keep this to {LIMITS[limit_key]} characters (it has {len(value)})."
@@ -209,7 +213,9 @@ def _answer(errors: dict, path: str, raw) -> Answer | None:
     if len(phrases) > MAX_PHRASES:
         errors[f"{path}.phrases"] = f"At most {MAX_PHRASES} phrases per answer."
     for i, phrase in enumerate(phrases):
-        if len(phrase) > LIMITS["phrase"]:
+        if _CONTROL.search(phrase):
+            errors[f"{path}.phrases[{i}]"] = "Remove the control characters from this phrase."
+        elif len(phrase) > LIMITS["phrase"]:
             errors[f"{path}.phrases[{i}]"] = f"Keep each phrase to {LIMITS['phrase']} characters."
     digit = str(raw.get("digit") or "").strip()
     if digit and (len(digit) != 1 or not digit.isdigit()):

@@ -7,7 +7,19 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from .models import Call, CallingLimit, Campaign, CampaignContact, GateTally
+from consumers.models import ContactList
+
+from .models import (
+    Call,
+    CallerId,
+    CallingLimit,
+    Campaign,
+    CampaignContact,
+    GateTally,
+    ScriptVersion,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 _MACHINE = Q(answered_by__startswith="machine")
 ROLLING_WINDOW = datetime.timedelta(hours=24)
@@ -168,3 +180,87 @@ def progress(campaign: Campaign, *, now: datetime.datetime | None = None) -> dic
         },
         "slowed": bool(campaign.slowed_at),
     }
+
+
+# --- The REST API and outbound webhooks -------------------------------------------------------
+# Every read starts from the caller's organisation, so another client's row is never found (P04).
+
+
+def campaign_list(organisation, *, state: str = "") -> QuerySet[Campaign]:
+    campaigns = campaigns_for(organisation).select_related("script_version").prefetch_related("contact_lists")
+    return campaigns.filter(state=state) if state else campaigns
+
+
+def caller_ids_for(organisation) -> QuerySet[CallerId]:
+    return CallerId.objects.filter(organisation=organisation)
+
+
+def contact_lists_for(organisation) -> QuerySet[ContactList]:
+    return ContactList.objects.filter(organisation=organisation)
+
+
+def script_versions_of(campaign: Campaign) -> QuerySet[ScriptVersion]:
+    return campaign.script_versions.select_related("campaign").order_by("-number")
+
+
+def script_versions_for(organisation) -> QuerySet[ScriptVersion]:
+    return ScriptVersion.objects.filter(campaign__organisation=organisation).select_related(
+        "campaign__organisation", "campaign__caller_id"
+    )
+
+
+def campaign_contacts(campaign: Campaign, *, state: str = "", decision: str = "") -> QuerySet[CampaignContact]:
+    contacts = CampaignContact.objects.filter(campaign=campaign).select_related("consumer").order_by("pk")
+    if state:
+        contacts = contacts.filter(state=state)
+    if decision:
+        contacts = contacts.filter(last_decision=decision)
+    return contacts
+
+
+def calls_for(organisation) -> QuerySet[Call]:
+    calls = Call.objects.filter(organisation=organisation).select_related("consumer", "script_version", "recording")
+    return calls.prefetch_related("responses")
+
+
+def campaign_calls(
+    campaign: Campaign,
+    *,
+    status: str = "",
+    outcome: str = "",
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+) -> QuerySet[Call]:
+    """A campaign's calls, newest first; dates are days in the platform's time zone (London), both included."""
+    calls = Call.objects.filter(campaign=campaign).select_related("consumer", "script_version")
+    if status:
+        calls = calls.filter(status=status)
+    if outcome:
+        calls = calls.filter(outcome=outcome)
+    if date_from:
+        calls = calls.filter(created_at__date__gte=date_from)
+    if date_to:
+        calls = calls.filter(created_at__date__lte=date_to)
+    return calls.order_by("-created_at", "-id")
+
+
+def webhook_endpoints_for(organisation) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(organisation=organisation)
+
+
+def webhook_endpoints_subscribed(organisation_id: int, event: str) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(organisation_id=organisation_id, active=True, events__contains=[event])
+
+
+def webhook_deliveries_of(endpoint: WebhookEndpoint, *, state: str = "", event: str = "") -> QuerySet[WebhookDelivery]:
+    deliveries = endpoint.deliveries.order_by("-created_at", "-id")
+    if state:
+        deliveries = deliveries.filter(state=state)
+    if event:
+        deliveries = deliveries.filter(event=event)
+    return deliveries
+
+
+def webhook_deliveries_due(*, now: datetime.datetime, limit: int) -> list[int]:
+    due = WebhookDelivery.objects.filter(state=WebhookDelivery.State.PENDING, next_attempt_at__lte=now)
+    return list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])

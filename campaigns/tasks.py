@@ -9,7 +9,7 @@ import logging
 
 from celery import shared_task
 
-from . import calls, dispatcher, telephony
+from . import calls, client_webhooks, dispatcher, telephony
 from .telephony import simulator
 from .telephony.base import ProviderError
 
@@ -71,3 +71,15 @@ def simulate_call(sid: str) -> None:
 def simulate_caller_id_validation(reference: str) -> None:
     """The simulated person at a caller ID being validated keys in the code (on the "simulator" queue)."""
     simulator.play_caller_id_validation(reference)
+
+
+@shared_task
+def send_client_webhook(delivery_id: int) -> str:
+    """One attempt of an outbound webhook. A redelivered task, or one for a delivered row, does nothing (the row is claimed)."""
+    return client_webhooks.delivery_send(delivery_id=delivery_id)
+
+
+@shared_task
+def retry_client_webhooks() -> int:
+    """Scheduled: outbound webhooks whose retry time has come go back to the workers."""
+    return client_webhooks.deliveries_enqueue_due()

@@ -75,6 +75,12 @@ def normalise_email(raw: str) -> str:
     return text.lower()
 
 
+def mask_phone(e164: str) -> str:
+    """A number as someone who may not see it is shown it: enough to tell two apart, no more."""
+    digits = "".join(ch for ch in (e164 or "") if ch.isdigit())
+    return f"••• ••• {digits[-3:]}" if len(digits) > 3 else "•••"
+
+
 NORMALISERS = {"phone": normalise_phone, "email": normalise_email}
 
 

@@ -1,4 +1,6 @@
 import datetime
+import json
+import secrets
 
 import factory
 from allauth.account.models import EmailAddress
@@ -6,6 +8,18 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import APIKey, Invitation, Membership, Organisation, PolicyAcceptance, Role, User
+from campaigns import script
+from campaigns.models import (
+    Call,
+    CallerId,
+    CallResponse,
+    Campaign,
+    CampaignContact,
+    ScriptVersion,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from consumers.models import (
     ConsentRecord,
     Consumer,
@@ -165,3 +179,108 @@ class SuppressionFactory(DjangoModelFactory):
     phone_index = factory.Sequence(lambda n: digest("phone", f"+4479112{n % 100000:05d}"))
     reason = SuppressionReason.OPT_OUT
     source = SuppressionSource.CLIENT_REQUEST
+
+
+# --- campaigns: one row of each kind, so the outsider walk has a victim row for every route ---
+# Names carry the organisation's legal name, like ConsumerFactory's: a route that shows
+# another client's row shows the marker the walk looks for.
+
+
+class CallerIdFactory(DjangoModelFactory):
+    class Meta:
+        model = CallerId
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    number = factory.Sequence(lambda n: f"+44207946{n % 10000:04d}")
+    label = factory.LazyAttribute(lambda o: f"Line of {o.organisation.legal_name}")
+    provider = "simulator"
+    status = CallerId.Status.VERIFIED
+
+
+class CampaignFactory(DjangoModelFactory):
+    class Meta:
+        model = Campaign
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.LazyAttribute(lambda o: f"Campaign of {o.organisation.legal_name}")
+    purpose = Campaign.Purpose.SUPPORT
+    lawful_basis = Campaign.LawfulBasis.CONTRACT
+    caller_id = factory.SubFactory(CallerIdFactory, organisation=factory.SelfAttribute("..organisation"))
+    transfer_number = "+442079460999"
+
+
+class ScriptVersionFactory(DjangoModelFactory):
+    class Meta:
+        model = ScriptVersion
+
+    campaign = factory.SubFactory(CampaignFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    content = factory.LazyFunction(lambda: script.normalised(script.EXAMPLE))
+
+
+class CampaignContactFactory(DjangoModelFactory):
+    class Meta:
+        model = CampaignContact
+
+    campaign = factory.SubFactory(CampaignFactory)
+    consumer = factory.SubFactory(ConsumerFactory, organisation=factory.SelfAttribute("..campaign.organisation"))
+    next_attempt_at = factory.LazyFunction(timezone.now)
+
+
+class CallFactory(DjangoModelFactory):
+    """A finished call with a response and a transcript that name the organisation."""
+
+    class Meta:
+        model = Call
+        skip_postgeneration_save = True
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    campaign = factory.SubFactory(CampaignFactory, organisation=factory.SelfAttribute("..organisation"))
+    contact = factory.SubFactory(CampaignContactFactory, campaign=factory.SelfAttribute("..campaign"))
+    consumer = factory.SelfAttribute("contact.consumer")
+    phone_index = factory.LazyAttribute(lambda o: digest("phone", o.consumer.phone))
+    attempt = 1
+    script_version = factory.SubFactory(ScriptVersionFactory, campaign=factory.SelfAttribute("..campaign"))
+    decided_at = factory.LazyFunction(timezone.now)
+    provider = "simulator"
+    status = Call.Status.COMPLETED
+    outcome = Call.Outcome.COMPLETED_SCRIPT
+    transcript = factory.LazyAttribute(
+        lambda o: json.dumps([{"speaker": "person", "text": f"Yes, I am with {o.organisation.legal_name}.", "at": 4.0}])
+    )
+
+    @factory.post_generation
+    def responses(obj, create, extracted, **kwargs):
+        if create:
+            CallResponse.objects.create(
+                call=obj,
+                step_id="satisfied",
+                question="Were you happy?",
+                value="yes",
+                heard=f"Yes, {obj.organisation.legal_name}",
+            )
+
+
+class WebhookEndpointFactory(DjangoModelFactory):
+    class Meta:
+        model = WebhookEndpoint
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    url = factory.Sequence(lambda n: f"https://hooks{n}.client.example/nextsupport")
+    description = factory.LazyAttribute(lambda o: f"CRM of {o.organisation.legal_name}")
+    events = factory.LazyFunction(lambda: list(WebhookEvent.values))
+    secret_nonce = factory.LazyFunction(lambda: secrets.token_hex(32))
+
+
+class WebhookDeliveryFactory(DjangoModelFactory):
+    class Meta:
+        model = WebhookDelivery
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    endpoint = factory.SubFactory(WebhookEndpointFactory, organisation=factory.SelfAttribute("..organisation"))
+    event = WebhookEvent.CALL_COMPLETED
+    payload = factory.LazyAttribute(
+        lambda o: {"type": o.event, "data": {"campaign": {"id": 1, "name": f"Campaign of {o.organisation.legal_name}"}}}
+    )
+    state = WebhookDelivery.State.DELIVERED
+    attempts = 1

@@ -301,6 +301,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "campaigns.tasks.reconcile_calls",
         "schedule": timedelta(minutes=1),
     },
+    "retry-client-webhooks": {
+        "task": "campaigns.tasks.retry_client_webhooks",
+        "schedule": timedelta(minutes=1),
+        # The next sweep finds whatever a late one would have: no point running it late.
+        "options": {"expires": 60},
+    },
 }
 
 # --- Contact-list imports -----------------------------------------------------
@@ -353,6 +359,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ContactListPurposeEnum": "consumers.models.ContactList.Purpose",
         "ConsentPurposeEnum": "consumers.models.ConsentRecord.Purpose",
+        "CampaignPurposeEnum": "campaigns.models.Campaign.Purpose",
+        "CampaignStateEnum": "campaigns.models.Campaign.State",
+        "CampaignContactStateEnum": "campaigns.models.CampaignContact.State",
+        "CallStatusEnum": "campaigns.models.Call.Status",
+        "CallerIdStatusEnum": "campaigns.models.CallerId.Status",
+        "WebhookDeliveryStateEnum": "campaigns.models.WebhookDelivery.State",
     },
 }
 
@@ -420,6 +432,11 @@ CONVERSATION_LLM_URL = env("CONVERSATION_LLM_URL", default="")
 CONVERSATION_LLM_MODEL = env("CONVERSATION_LLM_MODEL", default="")
 CONVERSATION_LLM_API_KEY = env("CONVERSATION_LLM_API_KEY", default="")
 CONVERSATION_LLM_TIMEOUT_SECONDS = env.float("CONVERSATION_LLM_TIMEOUT_SECONDS", default=1.5)
+
+# Outbound webhooks to clients (campaigns.client_webhooks): how long one attempt may take,
+# and the CA bundle their HTTPS certificates are checked against (empty: certifi's).
+CLIENT_WEBHOOK_TIMEOUT_SECONDS = env.float("CLIENT_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+CLIENT_WEBHOOK_CA_FILE = env("CLIENT_WEBHOOK_CA_FILE", default="")
 
 # --- Public website -----------------------------------------------------------
 
