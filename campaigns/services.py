@@ -265,10 +265,7 @@ def script_version_save(*, campaign: Campaign, content, by, request=None) -> Scr
         raise ValidationError("Pause the campaign to change its script: a running campaign keeps the version it started with.")
     if campaign.has_ended:
         raise ValidationError(f"The campaign is {campaign.get_state_display().lower()}: its script can no longer change.")
-    content = script.normalised(content)
-    problems = guardrails.script_problems(script.parse(content, client_name=campaign.organisation.display_name))
-    if problems:
-        raise ValidationError(problems)
+    content, _ = script_check(campaign=campaign, content=content)
     latest = campaign.script_versions.order_by("-number").first()
     if latest is not None and latest.content == content:
         return latest
@@ -279,6 +276,20 @@ def script_version_save(*, campaign: Campaign, content, by, request=None) -> Scr
     campaign.save(update_fields=["script_version", "updated_at"])
     audit.record(events.SCRIPT_SAVED, request=request, actor=by, target=campaign, details={"version": version.number})
     return version
+
+
+def script_check(*, campaign: Campaign, content) -> tuple[dict, script.Script]:
+    """The script as it would be stored, and as it would be spoken; ValidationError naming the place of each problem.
+
+    The editor's "check" and saving a version ask the same question here: the
+    format (campaigns.script) and what the guardrails would override.
+    """
+    content = script.normalised(content)
+    spoken = script_for(campaign, ScriptVersion(campaign=campaign, content=content))
+    problems = guardrails.script_problems(spoken)
+    if problems:
+        raise ValidationError(problems)
+    return content, spoken
 
 
 def script_for(campaign: Campaign, version: ScriptVersion | None = None) -> script.Script:

@@ -39,5 +39,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     *consumers_public,
     path("app/o/<int:org_id>/", include("consumers.urls", namespace="consumers")),
+    path("app/o/<int:org_id>/", include("campaigns.urls", namespace="campaigns")),
     path("api/v1/orgs/<int:org_id>/", include("consumers.api_urls", namespace="consumers-api")),
 ]

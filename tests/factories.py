@@ -1,4 +1,5 @@
 import datetime
+import json
 
 import factory
 from allauth.account.models import EmailAddress
@@ -6,6 +7,8 @@ from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import APIKey, Invitation, Membership, Organisation, PolicyAcceptance, Role, User
+from campaigns import script
+from campaigns.models import Call, CallerId, CallResponse, Campaign, CampaignContact, Recording, ScriptVersion
 from consumers.models import (
     ConsentRecord,
     Consumer,
@@ -165,3 +168,110 @@ class SuppressionFactory(DjangoModelFactory):
     phone_index = factory.Sequence(lambda n: digest("phone", f"+4479112{n % 100000:05d}"))
     reason = SuppressionReason.OPT_OUT
     source = SuppressionSource.CLIENT_REQUEST
+
+
+# --- campaigns: one row of each kind, each carrying its organisation's name where a page would show it ---
+
+
+def _existing_or(model, factory_name: str, **filters):
+    """The organisation's row of this kind if it has one, else a new one. The outsider walk tries every
+    id of the victim in every route, so each row a factory needs but does not own costs it time."""
+
+    def get(o):
+        found = model.objects.filter(**{name: getattr(o, value) for name, value in filters.items()}).order_by("pk").first()
+        return found or globals()[factory_name](**{name: getattr(o, value) for name, value in filters.items()})
+
+    return factory.LazyAttribute(get)
+
+
+class CallerIdFactory(DjangoModelFactory):
+    class Meta:
+        model = CallerId
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    number = factory.Sequence(lambda n: f"+44113496{500 + n % 500:04d}")  # clear of the numbers tests type in
+    label = factory.LazyAttribute(lambda o: f"Line of {o.organisation.legal_name}")
+    provider = "simulator"
+    status = CallerId.Status.VERIFIED
+
+
+class CampaignFactory(DjangoModelFactory):
+    class Meta:
+        model = Campaign
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.LazyAttribute(lambda o: f"Campaign of {o.organisation.legal_name}")
+    purpose = Campaign.Purpose.SUPPORT
+    lawful_basis = Campaign.LawfulBasis.CONTRACT
+    caller_id = _existing_or(CallerId, "CallerIdFactory", organisation="organisation")
+    transfer_number = "+442079460999"
+
+
+class ScriptVersionFactory(DjangoModelFactory):
+    class Meta:
+        model = ScriptVersion
+
+    campaign = factory.SubFactory(CampaignFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    content = factory.LazyAttribute(
+        lambda o: {**script.EXAMPLE, "greeting": f"Calling from {o.campaign.organisation.legal_name} about your boiler."}
+    )
+
+
+class CampaignContactFactory(DjangoModelFactory):
+    class Meta:
+        model = CampaignContact
+
+    campaign = factory.SubFactory(CampaignFactory)
+    consumer = factory.SubFactory(ConsumerFactory, organisation=factory.SelfAttribute("..campaign.organisation"))
+    next_attempt_at = factory.LazyFunction(timezone.now)
+    state = CampaignContact.State.DONE
+    attempts = 1
+    outcome = Call.Outcome.COMPLETED_SCRIPT
+
+
+class CallFactory(DjangoModelFactory):
+    """A call that was answered and completed the script, with a transcript and an answer."""
+
+    class Meta:
+        model = Call
+        skip_postgeneration_save = True
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    campaign = _existing_or(Campaign, "CampaignFactory", organisation="organisation")
+    script_version = _existing_or(ScriptVersion, "ScriptVersionFactory", campaign="campaign")
+    contact = factory.SubFactory(CampaignContactFactory, campaign=factory.SelfAttribute("..campaign"))
+    consumer = factory.LazyAttribute(lambda o: o.contact.consumer)
+    phone_index = factory.LazyAttribute(lambda o: digest("phone", o.contact.consumer.phone))
+    attempt = 1
+    decided_at = factory.LazyFunction(timezone.now)
+    provider = "simulator"
+    status = Call.Status.COMPLETED
+    outcome = Call.Outcome.COMPLETED_SCRIPT
+    dialled_at = factory.LazyFunction(timezone.now)
+    answered_at = factory.LazyAttribute(lambda o: o.dialled_at + datetime.timedelta(seconds=8))
+    first_audio_at = factory.LazyAttribute(lambda o: o.answered_at)
+    first_audio_ms = 0
+    ended_at = factory.LazyAttribute(lambda o: (o.answered_at or o.dialled_at) + datetime.timedelta(seconds=65))
+    duration_seconds = 65
+    answered_by = "human"
+    transcript = factory.LazyAttribute(
+        lambda o: json.dumps([{"speaker": "person", "text": f"I'm with {o.organisation.legal_name} for years.", "at": 3.0}])
+    )
+
+    @factory.post_generation
+    def answered(obj, create, extracted, **kwargs):
+        if create:
+            CallResponse.objects.create(
+                call=obj, step_id="satisfied", question="Were you happy?", value="yes", heard="Yes indeed"
+            )
+
+
+class RecordingFactory(DjangoModelFactory):
+    class Meta:
+        model = Recording
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    call = factory.SubFactory(CallFactory, organisation=factory.SelfAttribute("..organisation"), records=True)
+    provider_sid = factory.Sequence(lambda n: f"RE{n:032d}")
+    duration_seconds = 60
