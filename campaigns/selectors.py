@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from . import calling_window
-from .models import Call, CallerId, CallingLimit, CallResponse, Campaign, CampaignContact, GateReason, GateTally
+from .models import Call, CallerId, CallingLimit, CallResponse, Campaign, CampaignContact, GateReason, GateTally, UsageStatement
 
 _MACHINE = Q(answered_by__startswith="machine")
 ROLLING_WINDOW = datetime.timedelta(hours=24)
@@ -307,3 +307,25 @@ def call_for_detail(organisation, call_id: int) -> Call | None:
         .prefetch_related("responses")
         .first()
     )
+
+
+def statements_for(organisation) -> QuerySet[UsageStatement]:
+    return UsageStatement.objects.filter(organisation=organisation)
+
+
+def usage_between(start: datetime.datetime, end: datetime.datetime) -> dict[int, list[dict]]:
+    """Calls dialled in [start, end) per organisation and campaign: placed, connected, connected seconds. One query."""
+    rows = (
+        Call.objects.filter(dialled_at__gte=start, dialled_at__lt=end)
+        .values("organisation_id", "campaign_id", "campaign__name")
+        .annotate(
+            placed=Count("id"),
+            connected=Count("id", filter=Q(answered_at__isnull=False)),
+            seconds=Sum("duration_seconds", filter=Q(answered_at__isnull=False), default=0),
+        )
+        .order_by("organisation_id", "campaign__name", "campaign_id")
+    )
+    usage: dict[int, list[dict]] = {}
+    for row in rows:
+        usage.setdefault(row.pop("organisation_id"), []).append(row)
+    return usage

@@ -28,4 +28,6 @@ urlpatterns = [
     path("campaigns/caller-ids/", views.caller_ids, name="caller-ids"),
     path("campaigns/caller-ids/status/", views.caller_id_statuses, name="caller-id-statuses"),
     path("campaigns/caller-ids/<int:caller_id>/remove/", views.caller_id_remove, name="caller-id-remove"),
+    path("campaigns/statements/", views.statements, name="statements"),
+    path("campaigns/statements/<int:statement_id>.csv", views.statement_csv, name="statement-csv"),
 ]

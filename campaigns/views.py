@@ -1,7 +1,7 @@
-"""Portal pages for campaigns, their scripts, results, calls and recordings, and caller IDs.
+"""Portal pages for campaigns, their scripts, results, calls and recordings, caller IDs and usage statements.
 
 Every view starts from `request.organisation` (set by accounts.access): a
-campaign, call or caller ID of another organisation is a 404, like
+campaign, call, caller ID or statement of another organisation is a 404, like
 one that does not exist (P04). Writes go through `campaigns.services` (the API
 calls the same ones); what a member sees of the people called is decided in
 `campaigns.visibility`.
@@ -27,7 +27,7 @@ from nextsupport.exports import csv_response
 
 from . import calls, charts, playback, selectors, services
 from .forms import AutomatedDecisionsForm, CallerIdForm, CampaignForm, ResultsFilterForm, ScriptEditor, blank_script, initial_for
-from .models import Call, CallerId, Campaign, GateReason, Recording, ScriptVersion
+from .models import Call, CallerId, Campaign, GateReason, Recording, ScriptVersion, UsageStatement
 from .visibility import Visibility
 
 CALLS_PER_PAGE = 50
@@ -482,3 +482,24 @@ def caller_id_remove(request, caller_id):
             messages.success(request, f"“{number.label}” is removed.")
         return redirect("campaigns:caller-ids", request.organisation.pk)
     return _page(request, "caller_id_remove.html", {"caller_id": number})
+
+
+# --- Usage statements (P12) ------------------------------------------------------------------
+
+
+@organisation_view(capability=Capability.VIEW)
+def statements(request):
+    return _page(request, "statements.html", {"statements": selectors.statements_for(request.organisation)})
+
+
+@organisation_view(capability=Capability.VIEW)
+def statement_csv(request, statement_id):
+    statement = get_object_or_404(UsageStatement, pk=statement_id, organisation=request.organisation)
+    rows = [
+        (line["name"], line["calls_placed"], line["calls_connected"], line["connected_minutes"])
+        for line in statement.campaign_lines
+    ]
+    rows.append(("All campaigns", statement.calls_placed, statement.calls_connected, statement.connected_minutes))
+    return csv_response(
+        f"usage-{statement.period_start:%Y-%m}.csv", ["Campaign", "Calls placed", "Calls connected", "Connected minutes"], rows
+    )

@@ -1,4 +1,5 @@
 import datetime
+import decimal
 import json
 
 import factory
@@ -8,7 +9,7 @@ from factory.django import DjangoModelFactory
 
 from accounts.models import APIKey, Invitation, Membership, Organisation, PolicyAcceptance, Role, User
 from campaigns import script
-from campaigns.models import Call, CallerId, CallResponse, Campaign, CampaignContact, Recording, ScriptVersion
+from campaigns.models import Call, CallerId, CallResponse, Campaign, CampaignContact, Recording, ScriptVersion, UsageStatement
 from consumers.models import (
     ConsentRecord,
     Consumer,
@@ -275,3 +276,26 @@ class RecordingFactory(DjangoModelFactory):
     call = factory.SubFactory(CallFactory, organisation=factory.SelfAttribute("..organisation"), records=True)
     provider_sid = factory.Sequence(lambda n: f"RE{n:032d}")
     duration_seconds = 60
+
+
+class UsageStatementFactory(DjangoModelFactory):
+    class Meta:
+        model = UsageStatement
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    period_start = datetime.date(2026, 11, 1)
+    period_end = datetime.date(2026, 11, 30)
+    calls_placed = 120
+    calls_connected = 80
+    connected_minutes = decimal.Decimal("95.50")
+    campaign_lines = factory.LazyAttribute(
+        lambda o: [
+            {
+                "campaign": 1,
+                "name": f"Campaign of {o.organisation.legal_name}",
+                "calls_placed": 120,
+                "calls_connected": 80,
+                "connected_minutes": "95.50",
+            }
+        ]
+    )

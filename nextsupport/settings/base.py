@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # Everything the platform writes on a developer machine (embedded PostgreSQL,
@@ -284,6 +285,13 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-calls": {
         "task": "campaigns.tasks.reconcile_calls",
         "schedule": timedelta(minutes=1),
+    },
+    # Daily at 07:00 UK time, once the month's figures are final (campaigns.statements); it acts
+    # once a month per organisation: after that the statement exists. A clock time, not "every
+    # 24 hours", so a beat restarted every day still runs it.
+    "build-usage-statements": {
+        "task": "campaigns.tasks.build_usage_statements",
+        "schedule": crontab(hour=7, minute=0),
     },
 }
 

@@ -21,7 +21,7 @@ from nextsupport.models import AuditEvent
 from tests.campaigns.conftest import draft, imported_list, launched
 from tests.campaigns.pages import campaign_form, form_data, play_calls, signed_in, text_of, webhooks
 from tests.campaigns.test_calls import dial, transport_for
-from tests.factories import CallFactory, MembershipFactory
+from tests.factories import CallFactory, MembershipFactory, UsageStatementFactory
 
 DISCLOSURE = "Hello, this is an automated AI assistant calling on behalf of Acme Energy Ltd."
 
@@ -557,6 +557,7 @@ def test_a_viewer_cannot_change_anything(organisation, teammate, campaign):
 @pytest.mark.obligation("P04")
 def test_every_campaigns_page_of_another_organisation_is_a_404(organisation, owner, other_organisation, outsider, called):
     call = called.calls.get(outcome=Call.Outcome.COMPLETED_SCRIPT)
+    statement = UsageStatementFactory(organisation=organisation)
     token_page = text_of(signed_in(owner).get(url("call", organisation.pk, call.pk)))
     recording = re.search(r'src="([^"]+/recording/[^"]+)"', token_page)[1]
     browser = signed_in(outsider)
@@ -564,7 +565,7 @@ def test_every_campaigns_page_of_another_organisation_is_a_404(organisation, own
         "detail": [called.pk], "edit": [called.pk], "progress": [called.pk], "cancel": [called.pk],
         "automated-decisions": [called.pk], "script": [called.pk], "results": [called.pk], "results-csv": [called.pk],
         "script-version": [called.script_version_id], "call": [call.pk],
-        "caller-id-remove": [called.caller_id_id],
+        "caller-id-remove": [called.caller_id_id], "statement-csv": [statement.pk],
     }  # fmt: skip
 
     for name, args in ours.items():

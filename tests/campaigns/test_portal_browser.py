@@ -16,7 +16,7 @@ from tests.campaigns.conftest import draft, imported_list, launched
 from tests.campaigns.pages import play_calls
 from tests.campaigns.test_calls import dial
 from tests.conftest import login
-from tests.factories import CallerIdFactory, CallFactory
+from tests.factories import CallerIdFactory, CallFactory, UsageStatementFactory
 from tests.website.test_accessibility import serious_violations
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -83,6 +83,7 @@ def test_the_campaigns_pages_have_no_serious_accessibility_problems_and_fit_smal
     campaign = campaign_with_calls
     call = campaign.calls.get(outcome=Call.Outcome.COMPLETED_SCRIPT)
     CallerIdFactory(organisation=organisation, status="pending", validation_code="482913", label="Leeds office")
+    UsageStatementFactory(organisation=organisation)
     org = organisation.pk
     paths = [
         reverse("campaigns:list", args=[org]),
@@ -96,6 +97,7 @@ def test_the_campaigns_pages_have_no_serious_accessibility_problems_and_fit_smal
         reverse("campaigns:cancel", args=[org, campaign.pk]),
         reverse("campaigns:automated-decisions", args=[org, campaign.pk]),
         reverse("campaigns:caller-ids", args=[org]),
+        reverse("campaigns:statements", args=[org]),
     ]
     problems = {}
     for width in WIDTHS:
