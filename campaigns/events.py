@@ -27,3 +27,4 @@ CALLING_LIMIT_SET = "calling_limit.set"
 CALLS_EXPORTED = "calls.exported"
 WEBHOOK_REFUSED = "telephony.webhook_refused"
 CALLBACK_OPT_OUT = "telephony.callback_opt_out"
+CALL_REVIEWED = "call.reviewed"  # P13: staff read a call's transcript (or heard it) in the admin, with a reason

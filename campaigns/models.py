@@ -422,6 +422,8 @@ class Call(models.Model):
             models.Index(fields=["campaign", "ended_at"], name="call_by_campaign_ended"),
             models.Index(fields=["status", "created_at"], name="call_by_status_created"),
         ]
+        # P13: staff who may read a call's transcript and hear its recording in the admin, each review audited.
+        permissions = [("review_call", "Can review a call's transcript and recording (audited)")]
 
     def __str__(self):
         return f"Call #{self.pk}"

@@ -523,13 +523,35 @@ def gate_tally(*, campaign_id: int, counts: dict[str, int]) -> None:
         )
 
 
+def calling_limit_checked(*, max_concurrent_calls, reason: str) -> str:
+    """The reason, tidied, if the cap and its reason may be set; ValidationError naming each field otherwise.
+    The admin's form asks this first, so staff see the problem on the field."""
+    errors = {}
+    if not isinstance(max_concurrent_calls, int) or not 0 <= max_concurrent_calls <= 1000:
+        errors["max_concurrent_calls"] = "Choose a number from 0 (no calls) to 1000."
+    reason = " ".join((reason or "").split())
+    if not reason:
+        errors["reason"] = "Say why this limit is set: it is kept with the limit and in the audit trail."
+    elif len(reason) > 300:
+        errors["reason"] = f"Keep the reason to 300 characters (it has {len(reason)})."
+    if errors:
+        raise ValidationError(errors)
+    return reason
+
+
 @transaction.atomic
 def calling_limit_set(*, organisation, max_concurrent_calls: int, reason: str, by, request=None) -> CallingLimit:
-    """Staff cap how many calls an organisation may have on the line at once, across its campaigns."""
-    if not 0 <= max_concurrent_calls <= 1000:
-        raise ValidationError({"max_concurrent_calls": "Choose a number from 0 (no calls) to 1000."})
+    """Staff cap how many calls an organisation may have on the line at once, across its campaigns, saying why."""
+    reason = calling_limit_checked(max_concurrent_calls=max_concurrent_calls, reason=reason)
     limit, _ = CallingLimit.objects.update_or_create(
-        organisation=organisation, defaults={"max_concurrent_calls": max_concurrent_calls, "reason": reason[:300], "set_by": by}
+        organisation=organisation, defaults={"max_concurrent_calls": max_concurrent_calls, "reason": reason, "set_by": by}
     )
-    audit.record(events.CALLING_LIMIT_SET, request=request, actor=by, target=organisation, details={"max": max_concurrent_calls})
+    audit.record(
+        events.CALLING_LIMIT_SET,
+        request=request,
+        actor=by,
+        target=organisation,
+        reason=reason,
+        details={"max": max_concurrent_calls},
+    )
     return limit
