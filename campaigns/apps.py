@@ -5,4 +5,4 @@ class CampaignsConfig(AppConfig):
     name = "campaigns"
 
     def ready(self):
-        from . import receivers  # noqa: F401  (connects to accounts' signals)
+        from . import checks, receivers  # noqa: F401  (registers the deploy checks; connects to accounts' signals)

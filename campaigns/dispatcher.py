@@ -30,6 +30,8 @@ from . import calls, gate, selectors, services, tasks, telephony
 from .models import Call, Campaign, CampaignContact
 
 log = logging.getLogger(__name__)
+# Not the phone: its blind index (which the gate compares) is computed from it.
+_UNUSED_CONSUMER_FIELDS = ("name", "email", "date_of_birth", "restriction_reason")
 _ORGANISATION_LOCK = 0x4E53_4341  # "NSCA": with the organisation id, one dispatcher counts an organisation's calls at a time
 
 
@@ -91,6 +93,9 @@ def _claim(campaign: Campaign, count: int, now: datetime.datetime) -> list[Campa
     return list(
         CampaignContact.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("consumer")
+        # The gate needs the consumer's number index, time zone, postcode and flags; decrypting
+        # names, numbers and e-mails of a whole batch for nothing would be most of its cost.
+        .defer(*(f"consumer__{name}" for name in _UNUSED_CONSUMER_FIELDS))
         .filter(campaign=campaign, state=CampaignContact.State.WAITING, next_attempt_at__lte=now)
         .order_by("next_attempt_at", "id")[:count]
     )
@@ -137,49 +142,85 @@ def _record(campaign, contacts, decisions, free, now, report) -> list[int]:
     by_id = {c.pk: c for c in contacts}
     tallies: dict[str, int] = {}
     changed, new_calls = [], []
-    version = campaign.script_version
-    provider_name = telephony.provider().name
     for decision in decisions:
         contact = by_id[decision.contact_id]
         if decision.allowed and len(new_calls) >= free:
             continue  # allowed, but no slot left: it stays due, untouched, for the next tick
         report.claimed += 1
         tallies[decision.reason] = tallies.get(decision.reason, 0) + 1
-        contact.last_decision, contact.last_decided_at, contact.updated_at = decision.reason, now, now
+        contact.last_decision = decision.reason
         if decision.allowed:
             contact.state, contact.attempts = CampaignContact.State.IN_CALL, contact.attempts + 1
-            new_calls.append(_new_call(campaign, contact, version, provider_name, now))
+            new_calls.append(contact)
         elif decision.final:
-            contact.state = CampaignContact.State.REFUSED
-            contact.outcome = decision.reason
+            contact.state, contact.outcome = CampaignContact.State.REFUSED, decision.reason
             report.refused += 1
         else:
             contact.next_attempt_at = decision.retry_at
             report.deferred += 1
         changed.append(contact)
-    CampaignContact.objects.bulk_update(
-        changed, ["state", "attempts", "next_attempt_at", "last_decision", "last_decided_at", "outcome", "updated_at"]
-    )
-    created = Call.objects.bulk_create(new_calls)
+    _update_contacts(changed, now)
+    call_ids = _insert_calls(campaign, new_calls, now)
     services.gate_tally(campaign_id=campaign.pk, counts=tallies)
-    report.dialled += len(created)
-    return [call.pk for call in created]
+    report.dialled += len(call_ids)
+    return call_ids
 
 
-def _new_call(campaign: Campaign, contact: CampaignContact, version, provider_name: str, now) -> Call:
-    return Call(
-        organisation_id=campaign.organisation_id,
-        campaign=campaign,
-        contact=contact,
-        consumer_id=contact.consumer_id,
-        phone_index=contact.consumer.phone_index,
-        attempt=contact.attempts,
-        script_version=version,
-        gate_decision=gate.ALLOWED,
-        decided_at=now,
-        provider=provider_name,
-        records=campaign.record_calls,
-    )
+# Two set-based statements for the batch. (QuerySet.bulk_update builds a CASE per row and
+# field: at 500 contacts it took over a second; bulk_create's 25 parameters a row, ~0.4 s.)
+
+
+def _update_contacts(contacts: list[CampaignContact], now) -> None:
+    if not contacts:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {CampaignContact._meta.db_table} AS cc SET state = t.state, attempts = t.attempts, "  # noqa: S608
+            "next_attempt_at = t.next_at, last_decision = t.decision, outcome = t.outcome, last_decided_at = %s, updated_at = %s "
+            "FROM unnest(%s::bigint[], %s::text[], %s::int[], %s::timestamptz[], %s::text[], %s::text[]) "
+            "AS t(id, state, attempts, next_at, decision, outcome) WHERE cc.id = t.id",
+            [
+                now,
+                now,
+                [c.pk for c in contacts],
+                [c.state for c in contacts],
+                [c.attempts for c in contacts],
+                [c.next_attempt_at for c in contacts],
+                [c.last_decision for c in contacts],
+                [c.outcome for c in contacts],
+            ],
+        )
+
+
+def _insert_calls(campaign: Campaign, contacts: list[CampaignContact], now) -> list[int]:
+    """A Call for each allowed contact: its attempt, the campaign's script version, the gate's decision."""
+    if not contacts:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Call._meta.db_table} (organisation_id, campaign_id, contact_id, consumer_id, phone_index, attempt, "  # noqa: S608
+            "script_version_id, gate_decision, decided_at, provider, records, status, outcome, failure_reason, created_at, "
+            "slow_first_audio, answered_by, conversation_state) "
+            "SELECT %s, %s, t.contact, t.consumer, t.phone_index, t.attempt, %s, %s, %s, %s, %s, %s, '', '', %s, false, '', '{}' "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[], %s::int[]) AS t(contact, consumer, phone_index, attempt) "
+            "RETURNING id",
+            [
+                campaign.organisation_id,
+                campaign.pk,
+                campaign.script_version_id,
+                gate.ALLOWED,
+                now,
+                telephony.provider().name,
+                campaign.record_calls,
+                Call.Status.QUEUED,
+                now,
+                [c.pk for c in contacts],
+                [c.consumer_id for c in contacts],
+                [c.consumer.phone_index for c in contacts],
+                [c.attempts for c in contacts],
+            ],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def reconcile_stale(*, now: datetime.datetime | None = None) -> dict[str, int]:

@@ -30,12 +30,14 @@ the account's state, the campaign's lists, the consumer rules
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
-from django.db.models import Max, Q
+from django.db import connection
 from django.utils import timezone
 
 from accounts.selectors import launch_blockers
 from consumers import selectors as consumer_rules
+from consumers.models import Consumer
 from consumers.selectors import with_usability
 
 from . import calling_window
@@ -68,7 +70,6 @@ _CONSUMER_ORDER = (
 # How long a contact waits before the gate looks again at a refusal that lifts by itself
 # (an account re-approved, a list re-screened, a caller ID verified).
 RECHECK_AFTER = datetime.timedelta(minutes=15)
-_MACHINE_ANSWERS = Q(answered_by__startswith="machine") | Q(answered_by="fax")
 
 
 @dataclass(frozen=True)
@@ -102,18 +103,21 @@ def campaign_refusal(campaign: Campaign, now: datetime.datetime) -> tuple[str, s
     return None
 
 
-def _recent_calls(campaign: Campaign, indexes: list[bytes], now: datetime.datetime) -> dict[bytes, tuple]:
-    """For each number, when the client's last abandoned call and last answering-machine call to it ended (72 h back)."""
-    rows = (
-        Call.objects.filter(organisation_id=campaign.organisation_id, phone_index__in=indexes, ended_at__gte=now - ABANDONED_GAP)
-        .values("phone_index")
-        .annotate(
-            abandoned=Max("ended_at", filter=Q(outcome=Call.Outcome.ABANDONED)),
-            machine=Max("ended_at", filter=_MACHINE_ANSWERS),
-        )
-        .order_by()
-    )
-    return {bytes(r["phone_index"]): (r["abandoned"], r["machine"]) for r in rows}
+# By consumer id, comparing the stored blind indexes in SQL: nothing decrypted or hashed per person.
+_RECENT_CALLS_SQL = (
+    "SELECT c.id, max(k.ended_at) FILTER (WHERE k.outcome = %s), "  # noqa: S608 (our table names; values are parameters)
+    "max(k.ended_at) FILTER (WHERE k.answered_by LIKE 'machine%%' OR k.answered_by = 'fax') "
+    f"FROM {Consumer._meta.db_table} c JOIN {Call._meta.db_table} k "
+    "ON k.organisation_id = c.organisation_id AND k.phone_index = c.phone_index AND k.ended_at >= %s "
+    "WHERE c.id = ANY(%s) GROUP BY c.id"
+)
+
+
+def _recent_calls(consumer_ids: list[int], now: datetime.datetime) -> dict[int, tuple]:
+    """For each consumer, when the client's last abandoned call and last answering-machine call to the number ended (72 h back)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_RECENT_CALLS_SQL, [Call.Outcome.ABANDONED, now - ABANDONED_GAP, consumer_ids])
+        return {consumer_id: (abandoned, machine) for consumer_id, abandoned, machine in cursor.fetchall()}
 
 
 def _first_consumer_refusal(refusals) -> tuple[str, str] | None:
@@ -126,7 +130,25 @@ def _first_consumer_refusal(refusals) -> tuple[str, str] | None:
     return None
 
 
-def _decide_contact(contact, campaign, window, refusals, recent, now, *, dialling: bool) -> Decision:
+def _window_for(campaign: Campaign, now: datetime.datetime):
+    """reopens(zone, nation): None while the window is open for people there, else when it opens.
+
+    `now` is one moment for the whole batch, so the answer depends only on the
+    person's time zone and nation: worked out once for each pair, not per person.
+    """
+    window = calling_window.Window.of(campaign)
+
+    @cache
+    def reopens(zone_name: str, nation: str | None) -> datetime.datetime | None:
+        tz = calling_window.zone(zone_name)
+        if calling_window.is_open(window, now, tz=tz, nation=nation):
+            return None
+        return calling_window.next_opening(window, now, tz=tz, nation=nation) or now + RECHECK_AFTER
+
+    return reopens
+
+
+def _decide_contact(contact, campaign, reopens, refusals, recent, now, *, dialling: bool) -> Decision:
     consumer = contact.consumer
     if not dialling and contact.attempts >= campaign.max_attempts:
         return Decision(contact.pk, GateReason.ATTEMPTS_EXHAUSTED, f"All {campaign.max_attempts} attempts have been made.")
@@ -134,7 +156,7 @@ def _decide_contact(contact, campaign, window, refusals, recent, now, *, diallin
     if refused:
         code, message = refused
         return Decision(contact.pk, code, message, None if code in FINAL else now + RECHECK_AFTER)
-    abandoned_at, machine_at = recent.get(bytes(consumer.phone_index), (None, None))
+    abandoned_at, machine_at = recent.get(consumer.pk, (None, None))
     if abandoned_at and now - abandoned_at < ABANDONED_GAP:
         return Decision(
             contact.pk,
@@ -149,16 +171,9 @@ def _decide_contact(contact, campaign, window, refusals, recent, now, *, diallin
             "An answering machine took a call to this number less than 24 hours ago.",
             machine_at + MACHINE_GAP,
         )
-    tz = calling_window.zone(consumer.timezone or campaign.timezone)
-    nation = calling_window.nation_for_postcode(consumer.postcode)
-    if not calling_window.is_open(window, now, tz=tz, nation=nation):
-        opens = calling_window.next_opening(window, now, tz=tz, nation=nation)
-        return Decision(
-            contact.pk,
-            GateReason.OUTSIDE_WINDOW,
-            "Outside the calling window in the person's local time.",
-            opens or now + RECHECK_AFTER,
-        )
+    opens = reopens(consumer.timezone or campaign.timezone, calling_window.nation_for_postcode(consumer.postcode))
+    if opens is not None:
+        return Decision(contact.pk, GateReason.OUTSIDE_WINDOW, "Outside the calling window in the person's local time.", opens)
     return Decision(contact.pk, ALLOWED)
 
 
@@ -180,9 +195,9 @@ def decide(
     lists = list(with_usability(campaign.contact_lists.all()))
     consumers = [c.consumer for c in contacts]
     refusals = consumer_rules.call_refusals_among(consumers, contact_lists=lists, now=now)
-    recent = _recent_calls(campaign, [c.phone_index for c in consumers], now)
-    window = calling_window.Window.of(campaign)
-    return [_decide_contact(c, campaign, window, refusals, recent, now, dialling=dialling) for c in contacts]
+    recent = _recent_calls([c.pk for c in consumers], now)
+    reopens = _window_for(campaign, now)
+    return [_decide_contact(c, campaign, reopens, refusals, recent, now, dialling=dialling) for c in contacts]
 
 
 def decide_one(contact: CampaignContact, *, now: datetime.datetime | None = None, dialling: bool = False) -> Decision:

@@ -308,8 +308,8 @@ class GateTally(models.Model):
 
 
 def _erase_calls(queryset) -> int:
-    # The registry resolves the hook when it runs: no import of services here.
-    from .services import calls_erase
+    # The registry resolves the hook when it runs: no import of the call services here.
+    from .calls import calls_erase
 
     return calls_erase(queryset=queryset)
 
@@ -466,7 +466,7 @@ class CallResponse(models.Model):
 
 
 def _erase_recordings(queryset) -> int:
-    from .services import recordings_delete
+    from .calls import recordings_delete
 
     return recordings_delete(queryset=queryset)
 

@@ -14,6 +14,7 @@ from .models import Call, CallerId, CallingLimit, CallResponse, Campaign, Campai
 
 _MACHINE = Q(answered_by__startswith="machine")
 ROLLING_WINDOW = datetime.timedelta(hours=24)
+ESTIMATE_FROM = 50
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,10 @@ class AbandonedRate:
 
     Answering-machine detection sometimes takes a person for a machine; that
     person heard a message and was hung up on, so an estimated share of the
-    machine detections counts as abandoned too.
+    machine detections counts as abandoned too. The estimate is a share, which
+    means nothing over a handful of calls (one voicemail and no live call yet
+    would read as 100%), so it counts from ESTIMATE_FROM answered calls; an
+    actual abandoned call always counts at once.
     """
 
     abandoned: int = 0
@@ -30,7 +34,13 @@ class AbandonedRate:
     machines: int = 0
 
     @property
+    def answered(self) -> int:
+        return self.abandoned + self.live + self.machines
+
+    @property
     def estimated_false_positives(self) -> float:
+        if self.answered < ESTIMATE_FROM:
+            return 0.0
         return self.machines * settings.AMD_FALSE_POSITIVE_RATE
 
     @property

@@ -113,7 +113,8 @@ def callback(request):
 @csrf_exempt
 @require_POST
 def callback_stop(request):
-    provider, event = _inbound(request, "inbound")
+    # The answer to the call-back's question: read like a conversation turn (speech and keypad).
+    provider, event = _inbound(request, "turn")
     if provider is None:
         return _refuse(request, "inbound")
     if event is None:

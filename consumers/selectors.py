@@ -16,7 +16,6 @@ enforced in one path and forgotten in another:
 """
 
 import datetime
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
@@ -158,14 +157,17 @@ def _latest_consent_actions(
     """The action of the latest ledger entry up to `at` for each (number, purpose) that has one, in one query.
 
     "Latest" is by `occurred_at`, then by id: the P18/P41 rule, for one number or a page of them.
+    The numbers go as one array parameter: the pre-call gate asks about hundreds at once.
     """
-    entries = ConsentRecord.objects.filter(
-        organisation_id=organisation_id, phone_index__in=phone_indexes, occurred_at__lte=at or timezone.now()
-    )
-    if purposes is not None:
-        entries = entries.filter(purpose__in=purposes)
-    latest = entries.order_by("phone_index", "purpose", "-occurred_at", "-id").distinct("phone_index", "purpose")
-    return {(index, purpose): action for index, purpose, action in latest.values_list("phone_index", "purpose", "action")}
+    purposes = list(purposes) if purposes is not None else list(ConsentRecord.Purpose.values)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT ON (phone_index, purpose) phone_index, purpose, action FROM {ConsentRecord._meta.db_table} "  # noqa: S608
+            "WHERE organisation_id = %s AND phone_index = ANY(%s) AND purpose = ANY(%s) AND occurred_at <= %s "
+            "ORDER BY phone_index, purpose, occurred_at DESC, id DESC",
+            [organisation_id, list(phone_indexes), purposes, at or timezone.now()],
+        )
+        return {(bytes(index), purpose): action for index, purpose, action in cursor.fetchall()}
 
 
 def processing_stopped(consumer: Consumer) -> str | None:
@@ -239,10 +241,10 @@ def call_refusals_among(
 ) -> dict[int, list[Refusal]]:
     """Every reason each of one organisation's consumers may not be called from `contact_lists` now.
 
-    {consumer id: refusals}; an empty list means the call may go ahead. The
-    number of queries is fixed however many consumers there are (memberships,
-    the do-not-call lists, and for marketing the TPS/CTPS files and the consent
-    ledger, one query each), so the pre-call gate can decide a batch at once.
+    {consumer id: refusals}; an empty list means the call may go ahead. One
+    query answers for every consumer at once (`_CALL_FACTS_SQL`: lists,
+    do-not-call lists, and for marketing the TPS/CTPS files and the consent
+    ledger), so the pre-call gate decides a batch in a fixed number of queries.
     Pass lists from `with_usability()` to fetch their own state in one go too.
     """
     if not consumers:
@@ -252,33 +254,73 @@ def call_refusals_among(
     # P05: a record is used only for the lists (and client) that supplied it.
     lists = {cl.pk: cl for cl in contact_lists if cl.organisation_id == organisation_id}
     list_refusals = {pk: _list_refusals(cl, now=now) for pk, cl in lists.items()}
-    on_lists = defaultdict(list)
-    memberships = ListMembership.objects.filter(consumer__in=[c.pk for c in consumers], contact_list__in=list(lists))
-    for consumer_id, list_id in memberships.values_list("consumer_id", "contact_list_id"):
-        on_lists[consumer_id].append(lists[list_id])
-    indexes = [c.phone_index for c in consumers]
-    suppressed = suppressed_among(indexes, organisation=organisation_id)
     marketing = any(cl.is_marketing for cl in lists.values())
-    registered = registered_among(indexes) if marketing else set()
-    consent = _latest_consent_actions(organisation_id, indexes, purposes=MARKETING_CONSENT_PURPOSES, at=now) if marketing else {}
-    return {c.pk: _consumer_refusals(c, on_lists[c.pk], list_refusals, suppressed, registered, consent) for c in consumers}
+    facts = _call_facts([c.pk for c in consumers], list(lists), marketing=marketing, at=now)
+    return {c.pk: _consumer_refusals(c, facts.get(c.pk), lists, list_refusals) for c in consumers}
 
 
-def _consumer_refusals(consumer, on_lists, list_refusals, suppressed, registered, consent) -> list[Refusal]:
+# For each consumer (by id): the given lists it is on, whether its number is on the client's or
+# the platform's do-not-call list, and for marketing whether it is on a current TPS/CTPS file and
+# the latest ledger action for each marketing purpose (P18/P41: latest by occurred_at, then id).
+# The numbers are compared as the stored blind indexes, in SQL: nothing is decrypted or hashed.
+_CALL_FACTS_SQL = """
+SELECT c.id,
+  ARRAY(SELECT m.contact_list_id FROM {membership} m WHERE m.consumer_id = c.id AND m.contact_list_id = ANY(%(lists)s)),
+  EXISTS(SELECT 1 FROM {suppression} s WHERE s.organisation_id = c.organisation_id AND s.phone_index = c.phone_index)
+    OR EXISTS(SELECT 1 FROM {platform} p WHERE p.phone_index = c.phone_index),
+  %(marketing)s AND EXISTS(SELECT 1 FROM {registered} n JOIN {registers} r ON r.id = n.register_id
+                           WHERE r.status = %(current)s AND n.phone_index = c.phone_index),
+  CASE WHEN %(marketing)s THEN ARRAY(
+    SELECT e.purpose || ':' || (SELECT x.action FROM {consent} x
+                               WHERE x.organisation_id = c.organisation_id AND x.phone_index = c.phone_index
+                                 AND x.purpose = e.purpose AND x.occurred_at <= %(at)s
+                               ORDER BY x.occurred_at DESC, x.id DESC LIMIT 1)
+    FROM unnest(%(purposes)s::text[]) AS e(purpose)) END
+FROM {consumer} c WHERE c.id = ANY(%(ids)s)
+"""
+
+
+def _call_facts(consumer_ids: list[int], list_ids: list[int], *, marketing: bool, at) -> dict[int, tuple]:
+    sql = _CALL_FACTS_SQL.format(
+        membership=ListMembership._meta.db_table,
+        suppression=Suppression._meta.db_table,
+        platform=PlatformSuppression._meta.db_table,
+        registered=RegisteredNumber._meta.db_table,
+        registers=ScreeningRegister._meta.db_table,
+        consent=ConsentRecord._meta.db_table,
+        consumer=Consumer._meta.db_table,
+    )
+    params = {
+        "ids": consumer_ids,
+        "lists": list_ids,
+        "marketing": marketing,
+        "current": ScreeningRegister.Status.CURRENT,
+        "purposes": list(MARKETING_CONSENT_PURPOSES),
+        "at": at,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0]: row[1:] for row in cursor.fetchall()}
+
+
+def _consumer_refusals(consumer, facts, lists, list_refusals) -> list[Refusal]:
+    on_lists = [lists[pk] for pk in (facts[0] if facts else [])]
     if not on_lists:
         return [Refusal(NOT_ON_LIST, "The consumer is not on this list (P05).")]
+    _, suppressed, registered, consent = facts
     usable = [cl for cl in on_lists if not list_refusals[cl.pk]]
     refusals = [] if usable else list(list_refusals[on_lists[0].pk])
     stopped = processing_stopped(consumer)
     if stopped:
         refusals.append(Refusal(STOPPED, stopped))
-    if consumer.phone_index in suppressed:
+    if suppressed:
         refusals.append(Refusal(SUPPRESSED, "The number is on the do-not-call list (P40)."))
     if any(cl.is_marketing for cl in usable or on_lists):
-        if consumer.phone_index in registered:
+        if registered:
             refusals.append(Refusal(TPS_REGISTERED, "The number is registered with the TPS or CTPS (P49)."))
+        latest = dict(entry.split(":", 1) for entry in consent or [] if entry)
         for purpose in MARKETING_CONSENT_PURPOSES:
-            if consent.get((consumer.phone_index, purpose)) != ConsentRecord.Action.GIVEN:
+            if latest.get(purpose) != ConsentRecord.Action.GIVEN:
                 label = ConsentRecord.Purpose(purpose).label
                 refusals.append(Refusal(NO_CONSENT, f"No valid consent for {label[0].lower()}{label[1:]} (P18)."))
     return refusals

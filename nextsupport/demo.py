@@ -54,6 +54,15 @@ def load() -> list[DemoLogin]:
     return [_enrolled(user, role, note) for user, role, note in people]
 
 
+def load_campaign() -> str:
+    """The demo campaign (nextsupport.demo_calls), once the demo organisation exists; a line for the console."""
+    from . import demo_calls
+
+    acme = Organisation.objects.get(legal_name="Acme Energy Ltd")
+    owner = User.objects.get(email__iexact="owner@acme.example")
+    return demo_calls.load(acme, owner)
+
+
 def _user(email: str, name: str, **flags) -> User:
     user = User.objects.filter(email__iexact=email).first()
     if user is None:

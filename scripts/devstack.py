@@ -68,10 +68,29 @@ def run() -> int:
     children = {
         "web": _spawn("web", [PYTHON, str(ROOT / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload"]),
         "worker": _spawn("worker", [*celery, "worker", "--loglevel=INFO", "--concurrency=2"]),
+        # The simulated phone network: each call it plays holds a thread for as long as the call lasts,
+        # so it has its own queue and worker, never the one that dispatches and dials.
+        "simulator": _spawn(
+            "simulator",
+            [
+                *celery,
+                "worker",
+                "--loglevel=WARNING",
+                "-Q",
+                "simulator",
+                "--pool=threads",
+                "--concurrency=8",
+                "-n",
+                "simulator@%h",
+            ],
+        ),
         "beat": _spawn("beat", [*celery, "beat", "--loglevel=INFO", f"--schedule={DATA / 'celerybeat-schedule'}"]),
     }
     print(f"\nNextSupport is running at http://127.0.0.1:{port}  (health: http://127.0.0.1:{port}/healthz)")
-    print("Web server, Celery worker and Celery beat are up; press Ctrl-C to stop them all.\n", flush=True)
+    print(
+        "Web server, Celery worker, Celery beat and the simulated phone network are up; press Ctrl-C to stop them all.\n",
+        flush=True,
+    )
     stopping = False
 
     def stop(*_):

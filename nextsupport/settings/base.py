@@ -396,8 +396,9 @@ ABANDONED_RATE_LIMIT = 0.03  # Ofcom's ceiling over a rolling 24 hours, per camp
 ABANDONED_RATE_SLOW_AT = 0.01  # fewer calls at once from here
 ABANDONED_RATE_PAUSE_AT = 0.025  # paused before the ceiling is reached
 # Share of answering-machine detections that are really people (counted as abandoned
-# in the rate, since they heard a message and were hung up on).
-AMD_FALSE_POSITIVE_RATE = env.float("AMD_FALSE_POSITIVE_RATE", default=0.05)
+# in the rate, since they heard a message and were hung up on): a cautious estimate
+# of how often asynchronous AMD mistakes a person for a machine.
+AMD_FALSE_POSITIVE_RATE = env.float("AMD_FALSE_POSITIVE_RATE", default=0.02)
 # The dispatcher: contacts claimed per campaign per tick, and the default number of
 # calls on the line at once per organisation when staff have set no CallingLimit.
 CAMPAIGN_DISPATCH_BATCH = env.int("CAMPAIGN_DISPATCH_BATCH", default=200)

@@ -24,3 +24,9 @@ if CELERY_BROKER_URL == "filesystem://":
 
 # E-mails (verification links, invitations) are printed on the console.
 MAILERS = {"default": {"BACKEND": env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")}}
+
+# The simulated phone network posts its webhooks to the web server `make run` starts.
+TELEPHONY_WEBHOOK_BASE_URL = env("TELEPHONY_WEBHOOK_BASE_URL", default=f"http://127.0.0.1:{env('PORT', default='8000')}")
+# Simulated people talk at twice real speed on a developer machine, so a demo campaign shows its
+# outcomes in a minute or two.
+TELEPHONY_SIMULATOR_PACE = env.float("TELEPHONY_SIMULATOR_PACE", default=0.5)

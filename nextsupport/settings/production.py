@@ -10,6 +10,10 @@ CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[f"https:
 
 SITE_URL = env("SITE_URL", default=f"https://{ALLOWED_HOSTS[0]}")
 
+# Real calls go through Twilio; `check --deploy` refuses the simulator and a Twilio without credentials.
+TELEPHONY_PROVIDER = env("TELEPHONY_PROVIDER", default="twilio")
+TELEPHONY_WEBHOOK_BASE_URL = env("TELEPHONY_WEBHOOK_BASE_URL", default=SITE_URL)
+
 DATABASES = {"default": database()}
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 REDIS_URL = env("REDIS_URL")

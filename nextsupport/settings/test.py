@@ -66,7 +66,7 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
 # Calls go to the simulator, which tests play step by step (no pauses, no background queue);
 # its webhooks are signed for, and checked against, the test client's address.
 TELEPHONY_PROVIDER = "simulator"
-TELEPHONY_SIMULATOR_DIR = _scratch / "simulator"
+TELEPHONY_SIMULATOR_DIR = env.path("TELEPHONY_SIMULATOR_DIR", default=_scratch / "simulator")
 TELEPHONY_SIMULATOR_PACE = 0.0
 TELEPHONY_SIMULATOR_AUTORUN = False
 TELEPHONY_WEBHOOK_BASE_URL = "http://testserver"

@@ -20,3 +20,5 @@ class Command(BaseCommand):
             self.stdout.write(f"    authenticator secret: {login.authenticator_secret}")
             self.stdout.write(f"    backup codes:         {'  '.join(login.backup_codes[:5])}")
             self.stdout.write(f"                          {'  '.join(login.backup_codes[5:])}")
+        self.stdout.write("")
+        self.stdout.write(demo.load_campaign())
