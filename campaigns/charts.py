@@ -110,9 +110,9 @@ class Bar:
     percent: float  # of the largest, for the bar's length
 
 
-def refusal_bars(refusals: list[tuple[str, str, int]]) -> list[Bar]:
-    """Gate refusals by reason, the largest a full-length bar."""
+def refusal_bars(refusals: list[dict]) -> list[Bar]:
+    """Gate refusals by reason ({"label", "count"}, as the progress figures give them), the largest a full-length bar."""
     if not refusals:
         return []
-    largest = max(count for _, _, count in refusals)
-    return [Bar(label, count, round(100 * count / largest, 1)) for _, label, count in refusals]
+    largest = max(r["count"] for r in refusals)
+    return [Bar(r["label"], r["count"], round(100 * r["count"] / largest, 1)) for r in refusals]

@@ -210,10 +210,10 @@ def caller_ids_for(organisation) -> QuerySet[CallerId]:
     return CallerId.objects.filter(organisation=organisation)
 
 
-def gate_refusals(campaign: Campaign) -> list[tuple[str, str, int]]:
-    """(code, label, count) for each reason the gate refused the campaign's contacts, most frequent first."""
+def gate_refusals(counts: dict[str, int]) -> list[tuple[str, str, int]]:
+    """(code, label, count) for each reason in a campaign's gate_counts() that refused anyone, most frequent first."""
     labels = dict(GateReason.choices)
-    refused = [(code, labels.get(code, code), n) for code, n in gate_counts(campaign).items() if code in labels and n]
+    refused = [(code, labels[code], n) for code, n in counts.items() if code in labels and n]
     return sorted(refused, key=lambda item: (-item[2], item[1]))
 
 

@@ -125,18 +125,17 @@ def campaign_detail(request, campaign_id):
 
 def _detail(request, campaign: Campaign, *, refused: tuple[str, list[str]] | None = None):
     """The campaign's page; `refused` is (what was refused, every reason) after a launch, pause or resume failed."""
-    progress = selectors.progress(campaign)
+    figures = progress_json(campaign, selectors.progress(campaign))
     unit, buckets = selectors.outcomes_over_time(campaign)
     context = {
         "campaign": campaign,
-        "progress": progress,
-        "figures": progress_json(campaign, progress),
+        "figures": figures,
         "live": campaign.state in LIVE_STATES,
         "launch_problems": services.launch_problems(campaign) if campaign.state == Campaign.State.DRAFT else [],
         "refused": refused,
         "outcome_chart": charts.outcome_columns(unit, buckets),
         "chart_unit": unit,
-        "refusal_bars": charts.refusal_bars(selectors.gate_refusals(campaign)),
+        "refusal_bars": charts.refusal_bars(figures["gate_reasons"]),
         "organisation_limit": selectors.organisation_call_limit(request.organisation.pk),
         "can_edit": _can(request, Capability.EDIT_CAMPAIGNS),
         "can_launch": _can(request, Capability.LAUNCH_CAMPAIGNS),
@@ -146,17 +145,14 @@ def _detail(request, campaign: Campaign, *, refused: tuple[str, list[str]] | Non
 
 def progress_json(campaign: Campaign, progress: dict) -> dict:
     """selectors.progress() with the words the page shows beside the figures."""
-    labels = dict(GateReason.choices)
-    gate = progress["gate"]
+    refusals = selectors.gate_refusals(progress["gate"])
     return {
         **progress,
         "state_label": campaign.get_state_display(),
         "pause_reason": campaign.pause_reason,
         "pause_reason_label": campaign.get_pause_reason_display() if campaign.pause_reason else "",
-        "refused": sum(n for code, n in gate.items() if code in labels),
-        "gate_reasons": [
-            {"code": code, "label": label, "count": count} for code, label, count in selectors.gate_refusals(campaign)
-        ],
+        "refused": sum(count for _, _, count in refusals),
+        "gate_reasons": [{"code": code, "label": label, "count": count} for code, label, count in refusals],
         "live": campaign.state in LIVE_STATES,
     }
 
@@ -252,11 +248,13 @@ def script_edit(request, campaign_id):
         action = request.POST.get("action", "check")
         if not draft.apply(action):
             try:
-                content, checked = services.script_check(campaign=campaign, content=draft.content)
                 if action == "save":
-                    version = services.script_version_save(campaign=campaign, content=content, by=request.user, request=request)
+                    version = services.script_version_save(
+                        campaign=campaign, content=draft.content, by=request.user, request=request
+                    )
                     messages.success(request, f"Saved as version {version.number}: calls from now on use it.")
                     return redirect("campaigns:script", request.organisation.pk, campaign.pk)
+                _, checked = services.script_check(campaign=campaign, content=draft.content)
             except ValidationError as exc:
                 draft.add_errors(exc)
     else:
