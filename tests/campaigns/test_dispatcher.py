@@ -147,7 +147,7 @@ def test_a_dispatcher_killed_mid_batch_loses_no_contact_and_dials_no_one_twice(b
 
 @pytest.mark.obligation("P49")
 def test_two_dispatchers_in_two_processes_never_dial_the_same_contact(
-    transactional_db, organisation, owner, tmp_path, site_content
+    transactional_db, site_content, organisation, owner, tmp_path
 ):
     campaigns = [
         launched(organisation, owner, numbers=[example_number(Persona.COOPERATIVE, 100 * c + i) for i in range(60)], name=f"C{c}")
