@@ -31,6 +31,8 @@ from .models import Call, CallerId, Campaign, GateReason, Recording, ScriptVersi
 from .visibility import Visibility
 
 CALLS_PER_PAGE = 50
+# What providers store recordings as (the simulator WAV, Twilio WAV or MP3), for the file name a download gets.
+AUDIO_EXTENSIONS = {"audio/wav": ".wav", "audio/x-wav": ".wav", "audio/mpeg": ".mp3"}
 # The page polls its figures while calls may still change them.
 LIVE_STATES = (Campaign.State.SCHEDULED, Campaign.State.RUNNING, Campaign.State.PAUSED)
 
@@ -422,8 +424,9 @@ def recording_play(request, call_id, token):
         audio = calls.recording_audio(recording=recording, request=request)
     except FileNotFoundError as exc:
         raise Http404("This recording is not available.") from exc
-    response = HttpResponse(audio, content_type=recording.content_type or "audio/wav")
-    response["Content-Disposition"] = f'inline; filename="call-{call_id}.wav"'
+    content_type = recording.content_type or "audio/wav"
+    response = HttpResponse(audio, content_type=content_type)
+    response["Content-Disposition"] = f'inline; filename="call-{call_id}{AUDIO_EXTENSIONS.get(content_type, "")}"'
     response["Cache-Control"] = "no-store, private"
     return response
 

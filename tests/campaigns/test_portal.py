@@ -440,6 +440,7 @@ def test_a_recording_plays_through_a_short_lived_link_each_playback_audited(
 
     # Then they hear it, and each playback is in the audit trail
     assert first.status_code == 200 and first.content[:4] == b"RIFF" and "no-store" in first["Cache-Control"]
+    assert first["Content-Disposition"] == f'inline; filename="call-{call.pk}.wav"'
     assert second.status_code == 200
     assert events("recording.accessed").filter(target_id=str(call.recording.pk), actor=manager).count() == 2
 
