@@ -32,3 +32,4 @@ WEBHOOK_ENDPOINT_CREATED = "webhook_endpoint.created"
 WEBHOOK_ENDPOINT_UPDATED = "webhook_endpoint.updated"
 WEBHOOK_ENDPOINT_DELETED = "webhook_endpoint.deleted"
 WEBHOOK_SECRET_ROTATED = "webhook_endpoint.secret_rotated"  # noqa: S105  (an action name, not a secret)
+CALL_REVIEWED = "call.reviewed"  # P13: staff read a call's transcript (or heard it) in the admin, with a reason

@@ -423,6 +423,8 @@ class Call(models.Model):
             models.Index(fields=["campaign", "ended_at"], name="call_by_campaign_ended"),
             models.Index(fields=["status", "created_at"], name="call_by_status_created"),
         ]
+        # P13: staff who may read a call's transcript and hear its recording in the admin, each review audited.
+        permissions = [("review_call", "Can review a call's transcript and recording (audited)")]
 
     def __str__(self):
         return f"Call #{self.pk}"
@@ -590,3 +592,34 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event} {self.event_id}"
+
+
+class UsageStatement(models.Model):
+    """One organisation's calls in one calendar month (P12): counts only, never anyone's data.
+
+    Built once per organisation and month by `campaigns.statements` (a repeat
+    finds it and builds nothing), shown in the portal and e-mailed once to the
+    billing contact and the members who chose statements. Figures follow the
+    calls dialled in the period, UK time; `campaign_lines` holds the same
+    figures per campaign, so a statement still reads the same after its
+    campaigns' call data are purged (P30).
+    """
+
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="usage_statements")
+    period_start = models.DateField()
+    period_end = models.DateField(help_text="The last day of the period, included.")
+    calls_placed = models.PositiveIntegerField()
+    calls_connected = models.PositiveIntegerField()
+    connected_minutes = models.DecimalField(max_digits=12, decimal_places=2)
+    # [{"campaign": id, "name": ..., "calls_placed": n, "calls_connected": n, "connected_minutes": "12.50"}]
+    campaign_lines = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-period_start", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "period_start", "period_end"], name="one_statement_per_org_period")
+        ]
+
+    def __str__(self):
+        return f"{self.organisation}: {self.period_start:%B %Y}"

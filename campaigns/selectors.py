@@ -4,19 +4,25 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Trunc
 from django.utils import timezone
+from django.utils.text import Truncator
 
 from consumers.models import ContactList
 
+from . import calling_window
 from .models import (
     Call,
     CallerId,
     CallingLimit,
+    CallResponse,
     Campaign,
     CampaignContact,
+    GateReason,
     GateTally,
     ScriptVersion,
+    UsageStatement,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -191,6 +197,39 @@ def campaign_list(organisation, *, state: str = "") -> QuerySet[Campaign]:
     return campaigns.filter(state=state) if state else campaigns
 
 
+# --- Portal pages (campaigns.views) -----------------------------------------------------------
+
+# The figures the campaign list and the dashboard show per campaign.
+_LIST_FIGURES = {
+    "dialled": Count("id", filter=~Q(status=Call.Status.CANCELLED)),
+    "connected": Count("id", filter=Q(answered_at__isnull=False)),
+    "completed": Count("id", filter=Q(outcome=Call.Outcome.COMPLETED_SCRIPT)),
+    "opted_out": Count("id", filter=Q(outcome=Call.Outcome.OPTED_OUT)),
+}
+
+
+def campaign_figures(campaigns) -> dict[int, dict]:
+    """For each campaign: calls dialled, connected, completed, opted out, contacts in all and
+    finished, and the abandoned-call rate; three queries whatever the number of campaigns."""
+    ids = [c.pk for c in campaigns]
+    figures = {pk: {name: 0 for name in _LIST_FIGURES} | {"contacts": 0, "contacts_done": 0} for pk in ids}
+    for row in Call.objects.filter(campaign_id__in=ids).values("campaign_id").annotate(**_LIST_FIGURES).order_by():
+        figures[row.pop("campaign_id")].update(row)
+    done = Q(state__in=[CampaignContact.State.DONE, CampaignContact.State.REFUSED])
+    contacts = CampaignContact.objects.filter(campaign_id__in=ids).values("campaign_id")
+    for row in contacts.annotate(contacts=Count("id"), contacts_done=Count("id", filter=done)).order_by():
+        figures[row.pop("campaign_id")].update(row)
+    for pk, rate in abandoned_rates(ids).items():
+        figures[pk]["abandoned_rate"] = rate
+    return figures
+
+
+def live_campaigns(organisation) -> QuerySet[Campaign]:
+    """Running, scheduled and paused campaigns: what the dashboard summarises."""
+    live = [Campaign.State.RUNNING, Campaign.State.SCHEDULED, Campaign.State.PAUSED]
+    return campaigns_for(organisation).filter(state__in=live)
+
+
 def caller_ids_for(organisation) -> QuerySet[CallerId]:
     return CallerId.objects.filter(organisation=organisation)
 
@@ -264,3 +303,134 @@ def webhook_deliveries_of(endpoint: WebhookEndpoint, *, state: str = "", event: 
 def webhook_deliveries_due(*, now: datetime.datetime, limit: int) -> list[int]:
     due = WebhookDelivery.objects.filter(state=WebhookDelivery.State.PENDING, next_attempt_at__lte=now)
     return list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+
+
+def gate_refusals(counts: dict[str, int]) -> list[tuple[str, str, int]]:
+    """(code, label, count) for each reason in a campaign's gate_counts() that refused anyone, most frequent first."""
+    labels = dict(GateReason.choices)
+    refused = [(code, labels[code], n) for code, n in counts.items() if code in labels and n]
+    return sorted(refused, key=lambda item: (-item[2], item[1]))
+
+
+@dataclass(frozen=True)
+class OutcomeBucket:
+    start: datetime.datetime
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+# A call that ended with no outcome was never answered (busy, no answer).
+NOT_ANSWERED = "not_answered"
+OUTCOME_SERIES = [*Call.Outcome.values, NOT_ANSWERED]
+MAX_BUCKETS = 48
+
+
+def outcomes_over_time(campaign: Campaign) -> tuple[str, list[OutcomeBucket]]:
+    """Ended calls per hour (or per day, for a campaign that ran longer than two days) by outcome,
+    in the campaign's time zone: ("hour" or "day", the last MAX_BUCKETS buckets, empty ones included)."""
+    ended = Call.objects.filter(campaign=campaign, ended_at__isnull=False).exclude(status=Call.Status.CANCELLED)
+    span = ended.aggregate(first=Min("ended_at"), last=Max("ended_at"))
+    if span["first"] is None:
+        return "hour", []
+    unit = "hour" if span["last"] - span["first"] <= datetime.timedelta(hours=48) else "day"
+    tz = calling_window.zone(campaign.timezone)
+    rows = ended.annotate(bucket=Trunc("ended_at", unit, tzinfo=tz)).values("bucket", "outcome").annotate(n=Count("id"))
+    counts: dict[datetime.datetime, dict[str, int]] = {}
+    for row in rows.order_by():
+        bucket = counts.setdefault(row["bucket"], dict.fromkeys(OUTCOME_SERIES, 0))
+        bucket[row["outcome"] or NOT_ANSWERED] += row["n"]
+    return unit, _with_empty_buckets(counts, unit, tz)
+
+
+def _with_empty_buckets(counts: dict, unit: str, tz) -> list[OutcomeBucket]:
+    """Every bucket from the first to the last (at most the last MAX_BUCKETS), empty ones with zeros."""
+    first, last = min(counts).astimezone(tz), max(counts).astimezone(tz)
+    starts = []
+    while len(starts) < MAX_BUCKETS and last >= first:
+        starts.append(last)
+        last = _previous(last, unit, tz)
+    empty = dict.fromkeys(OUTCOME_SERIES, 0)
+    return [OutcomeBucket(start, counts.get(start, empty)) for start in reversed(starts)]
+
+
+def _previous(start: datetime.datetime, unit: str, tz) -> datetime.datetime:
+    if unit == "hour":
+        # In UTC: an hour back across a clock change is still one hour.
+        return (start.astimezone(datetime.UTC) - datetime.timedelta(hours=1)).astimezone(tz)
+    # Calendar days, not 24-hour steps: a day across a clock change is 23 or 25 hours long.
+    return datetime.datetime.combine(start.date() - datetime.timedelta(days=1), datetime.time(0), tzinfo=tz)
+
+
+def results(
+    campaign: Campaign,
+    *,
+    outcome: str = "",
+    status: str = "",
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+    response: tuple[str, str] | None = None,
+) -> QuerySet[Call]:
+    """The campaign's calls, newest first, filtered as the results table asks; dates are the campaign's local days."""
+    calls = Call.objects.filter(campaign=campaign).select_related("consumer", "script_version")
+    if outcome == NOT_ANSWERED:
+        calls = calls.filter(outcome="")
+    elif outcome:
+        calls = calls.filter(outcome=outcome)
+    if status:
+        calls = calls.filter(status=status)
+    tz = calling_window.zone(campaign.timezone)
+    if since:
+        calls = calls.filter(created_at__gte=datetime.datetime.combine(since, datetime.time(0), tzinfo=tz))
+    if until:
+        after = datetime.datetime.combine(until + datetime.timedelta(days=1), datetime.time(0), tzinfo=tz)
+        calls = calls.filter(created_at__lt=after)
+    if response:
+        step_id, value = response
+        calls = calls.filter(responses__step_id=step_id, responses__value=value)
+    responses = CallResponse.objects.only("call_id", "step_id", "value")
+    return calls.prefetch_related(Prefetch("responses", queryset=responses)).order_by("-created_at", "-id")
+
+
+def response_choices(campaign: Campaign) -> list[tuple[str, str, str]]:
+    """(step id, value, "question: label") for every answer of every script version, for filtering results by answer."""
+    choices: dict[tuple[str, str], str] = {}
+    for content in campaign.script_versions.order_by("-number").values_list("content", flat=True):
+        for step in content.get("steps", []):
+            for answer in step.get("answers", []):
+                key = (step["id"], answer["value"])
+                choices.setdefault(key, f"{Truncator(step['question']).chars(60)}: {answer['label']}")
+    return [(step_id, value, label) for (step_id, value), label in choices.items()]
+
+
+def call_for_detail(organisation, call_id: int) -> Call | None:
+    return (
+        Call.objects.filter(organisation=organisation, pk=call_id)
+        .select_related("campaign__caller_id", "consumer", "script_version")
+        .prefetch_related("responses")
+        .first()
+    )
+
+
+def statements_for(organisation) -> QuerySet[UsageStatement]:
+    return UsageStatement.objects.filter(organisation=organisation)
+
+
+def usage_between(start: datetime.datetime, end: datetime.datetime) -> dict[int, list[dict]]:
+    """Calls dialled in [start, end) per organisation and campaign: placed, connected, connected seconds. One query."""
+    rows = (
+        Call.objects.filter(dialled_at__gte=start, dialled_at__lt=end)
+        .values("organisation_id", "campaign_id", "campaign__name")
+        .annotate(
+            placed=Count("id"),
+            connected=Count("id", filter=Q(answered_at__isnull=False)),
+            seconds=Sum("duration_seconds", filter=Q(answered_at__isnull=False), default=0),
+        )
+        .order_by("organisation_id", "campaign__name", "campaign_id")
+    )
+    usage: dict[int, list[dict]] = {}
+    for row in rows:
+        usage.setdefault(row.pop("organisation_id"), []).append(row)
+    return usage

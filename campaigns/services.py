@@ -265,10 +265,7 @@ def script_version_save(*, campaign: Campaign, content, by, request=None) -> Scr
         raise ValidationError("Pause the campaign to change its script: a running campaign keeps the version it started with.")
     if campaign.has_ended:
         raise ValidationError(f"The campaign is {campaign.get_state_display().lower()}: its script can no longer change.")
-    content = script.normalised(content)
-    problems = guardrails.script_problems(script.parse(content, client_name=campaign.organisation.display_name))
-    if problems:
-        raise ValidationError(problems)
+    content, _ = script_check(campaign=campaign, content=content)
     latest = campaign.script_versions.order_by("-number").first()
     if latest is not None and latest.content == content:
         return latest
@@ -279,6 +276,20 @@ def script_version_save(*, campaign: Campaign, content, by, request=None) -> Scr
     campaign.save(update_fields=["script_version", "updated_at"])
     audit.record(events.SCRIPT_SAVED, request=request, actor=by, target=campaign, details={"version": version.number})
     return version
+
+
+def script_check(*, campaign: Campaign, content) -> tuple[dict, script.Script]:
+    """The script as it would be stored, and as it would be spoken; ValidationError naming the place of each problem.
+
+    The editor's "check" and saving a version ask the same question here: the
+    format (campaigns.script) and what the guardrails would override.
+    """
+    content = script.normalised(content)
+    spoken = script_for(campaign, ScriptVersion(campaign=campaign, content=content))
+    problems = guardrails.script_problems(spoken)
+    if problems:
+        raise ValidationError(problems)
+    return content, spoken
 
 
 def script_for(campaign: Campaign, version: ScriptVersion | None = None) -> script.Script:
@@ -512,13 +523,35 @@ def gate_tally(*, campaign_id: int, counts: dict[str, int]) -> None:
         )
 
 
+def calling_limit_checked(*, max_concurrent_calls, reason: str) -> str:
+    """The reason, tidied, if the cap and its reason may be set; ValidationError naming each field otherwise.
+    The admin's form asks this first, so staff see the problem on the field."""
+    errors = {}
+    if not isinstance(max_concurrent_calls, int) or not 0 <= max_concurrent_calls <= 1000:
+        errors["max_concurrent_calls"] = "Choose a number from 0 (no calls) to 1000."
+    reason = " ".join((reason or "").split())
+    if not reason:
+        errors["reason"] = "Say why this limit is set: it is kept with the limit and in the audit trail."
+    elif len(reason) > 300:
+        errors["reason"] = f"Keep the reason to 300 characters (it has {len(reason)})."
+    if errors:
+        raise ValidationError(errors)
+    return reason
+
+
 @transaction.atomic
 def calling_limit_set(*, organisation, max_concurrent_calls: int, reason: str, by, request=None) -> CallingLimit:
-    """Staff cap how many calls an organisation may have on the line at once, across its campaigns."""
-    if not 0 <= max_concurrent_calls <= 1000:
-        raise ValidationError({"max_concurrent_calls": "Choose a number from 0 (no calls) to 1000."})
+    """Staff cap how many calls an organisation may have on the line at once, across its campaigns, saying why."""
+    reason = calling_limit_checked(max_concurrent_calls=max_concurrent_calls, reason=reason)
     limit, _ = CallingLimit.objects.update_or_create(
-        organisation=organisation, defaults={"max_concurrent_calls": max_concurrent_calls, "reason": reason[:300], "set_by": by}
+        organisation=organisation, defaults={"max_concurrent_calls": max_concurrent_calls, "reason": reason, "set_by": by}
     )
-    audit.record(events.CALLING_LIMIT_SET, request=request, actor=by, target=organisation, details={"max": max_concurrent_calls})
+    audit.record(
+        events.CALLING_LIMIT_SET,
+        request=request,
+        actor=by,
+        target=organisation,
+        reason=reason,
+        details={"max": max_concurrent_calls},
+    )
     return limit

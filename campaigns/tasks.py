@@ -9,7 +9,7 @@ import logging
 
 from celery import shared_task
 
-from . import calls, client_webhooks, dispatcher, telephony
+from . import calls, client_webhooks, dispatcher, statements, telephony
 from .telephony import simulator
 from .telephony.base import ProviderError
 
@@ -30,6 +30,13 @@ def reconcile_calls() -> dict:
     if result["failed"] or result["requeued"]:
         logger.warning("Reconciled stale calls: %s", result)
     return result
+
+
+@shared_task
+def build_usage_statements() -> int:
+    """Scheduled daily: last month's statements (P12). Only the first run after a month closes builds
+    anything; each statement is e-mailed once."""
+    return len(statements.usage_statements_build())
 
 
 @shared_task

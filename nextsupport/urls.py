@@ -43,6 +43,7 @@ urlpatterns = [
     path("api/docs/", csp_override(API_DOCS_CSP)(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
     *consumers_public,
     path("app/o/<int:org_id>/", include("consumers.urls", namespace="consumers")),
+    path("app/o/<int:org_id>/", include("campaigns.urls", namespace="campaigns")),
     path("api/v1/orgs/<int:org_id>/", include("consumers.api_urls", namespace="consumers-api")),
     path("api/v1/orgs/<int:org_id>/", include("campaigns.api_urls", namespace="campaigns-api")),
 ]

@@ -1,4 +1,5 @@
 import datetime
+import decimal
 import json
 import secrets
 
@@ -15,7 +16,9 @@ from campaigns.models import (
     CallResponse,
     Campaign,
     CampaignContact,
+    Recording,
     ScriptVersion,
+    UsageStatement,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
@@ -181,9 +184,18 @@ class SuppressionFactory(DjangoModelFactory):
     source = SuppressionSource.CLIENT_REQUEST
 
 
-# --- campaigns: one row of each kind, so the outsider walk has a victim row for every route ---
-# Names carry the organisation's legal name, like ConsumerFactory's: a route that shows
-# another client's row shows the marker the walk looks for.
+# --- campaigns: one row of each kind, each carrying its organisation's name where a page would show it ---
+
+
+def _existing_or(model, factory_name: str, **filters):
+    """The organisation's row of this kind if it has one, else a new one. The outsider walk tries every
+    id of the victim in every route, so each row a factory needs but does not own costs it time."""
+
+    def get(o):
+        found = model.objects.filter(**{name: getattr(o, value) for name, value in filters.items()}).order_by("pk").first()
+        return found or globals()[factory_name](**{name: getattr(o, value) for name, value in filters.items()})
+
+    return factory.LazyAttribute(get)
 
 
 class CallerIdFactory(DjangoModelFactory):
@@ -191,7 +203,7 @@ class CallerIdFactory(DjangoModelFactory):
         model = CallerId
 
     organisation = factory.SubFactory(OrganisationFactory)
-    number = factory.Sequence(lambda n: f"+44207946{n % 10000:04d}")
+    number = factory.Sequence(lambda n: f"+44113496{500 + n % 500:04d}")  # clear of the numbers tests type in
     label = factory.LazyAttribute(lambda o: f"Line of {o.organisation.legal_name}")
     provider = "simulator"
     status = CallerId.Status.VERIFIED
@@ -205,7 +217,7 @@ class CampaignFactory(DjangoModelFactory):
     name = factory.LazyAttribute(lambda o: f"Campaign of {o.organisation.legal_name}")
     purpose = Campaign.Purpose.SUPPORT
     lawful_basis = Campaign.LawfulBasis.CONTRACT
-    caller_id = factory.SubFactory(CallerIdFactory, organisation=factory.SelfAttribute("..organisation"))
+    caller_id = _existing_or(CallerId, "CallerIdFactory", organisation="organisation")
     transfer_number = "+442079460999"
 
 
@@ -215,7 +227,9 @@ class ScriptVersionFactory(DjangoModelFactory):
 
     campaign = factory.SubFactory(CampaignFactory)
     number = factory.Sequence(lambda n: n + 1)
-    content = factory.LazyFunction(lambda: script.normalised(script.EXAMPLE))
+    content = factory.LazyAttribute(
+        lambda o: {**script.EXAMPLE, "greeting": f"Calling from {o.campaign.organisation.legal_name} about your boiler."}
+    )
 
 
 class CampaignContactFactory(DjangoModelFactory):
@@ -225,40 +239,79 @@ class CampaignContactFactory(DjangoModelFactory):
     campaign = factory.SubFactory(CampaignFactory)
     consumer = factory.SubFactory(ConsumerFactory, organisation=factory.SelfAttribute("..campaign.organisation"))
     next_attempt_at = factory.LazyFunction(timezone.now)
+    state = CampaignContact.State.DONE
+    attempts = 1
+    outcome = Call.Outcome.COMPLETED_SCRIPT
 
 
 class CallFactory(DjangoModelFactory):
-    """A finished call with a response and a transcript that name the organisation."""
+    """A call that was answered and completed the script, with a transcript and an answer."""
 
     class Meta:
         model = Call
         skip_postgeneration_save = True
 
     organisation = factory.SubFactory(OrganisationFactory)
-    campaign = factory.SubFactory(CampaignFactory, organisation=factory.SelfAttribute("..organisation"))
+    campaign = _existing_or(Campaign, "CampaignFactory", organisation="organisation")
+    script_version = _existing_or(ScriptVersion, "ScriptVersionFactory", campaign="campaign")
     contact = factory.SubFactory(CampaignContactFactory, campaign=factory.SelfAttribute("..campaign"))
-    consumer = factory.SelfAttribute("contact.consumer")
-    phone_index = factory.LazyAttribute(lambda o: digest("phone", o.consumer.phone))
+    consumer = factory.LazyAttribute(lambda o: o.contact.consumer)
+    phone_index = factory.LazyAttribute(lambda o: digest("phone", o.contact.consumer.phone))
     attempt = 1
-    script_version = factory.SubFactory(ScriptVersionFactory, campaign=factory.SelfAttribute("..campaign"))
     decided_at = factory.LazyFunction(timezone.now)
     provider = "simulator"
     status = Call.Status.COMPLETED
     outcome = Call.Outcome.COMPLETED_SCRIPT
+    dialled_at = factory.LazyFunction(timezone.now)
+    answered_at = factory.LazyAttribute(lambda o: o.dialled_at + datetime.timedelta(seconds=8))
+    first_audio_at = factory.LazyAttribute(lambda o: o.answered_at)
+    first_audio_ms = 0
+    ended_at = factory.LazyAttribute(lambda o: (o.answered_at or o.dialled_at) + datetime.timedelta(seconds=65))
+    duration_seconds = 65
+    answered_by = "human"
     transcript = factory.LazyAttribute(
-        lambda o: json.dumps([{"speaker": "person", "text": f"Yes, I am with {o.organisation.legal_name}.", "at": 4.0}])
+        lambda o: json.dumps([{"speaker": "person", "text": f"I'm with {o.organisation.legal_name} for years.", "at": 3.0}])
     )
 
     @factory.post_generation
-    def responses(obj, create, extracted, **kwargs):
+    def answered(obj, create, extracted, **kwargs):
         if create:
             CallResponse.objects.create(
-                call=obj,
-                step_id="satisfied",
-                question="Were you happy?",
-                value="yes",
-                heard=f"Yes, {obj.organisation.legal_name}",
+                call=obj, step_id="satisfied", question="Were you happy?", value="yes", heard="Yes indeed"
             )
+
+
+class RecordingFactory(DjangoModelFactory):
+    class Meta:
+        model = Recording
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    call = factory.SubFactory(CallFactory, organisation=factory.SelfAttribute("..organisation"), records=True)
+    provider_sid = factory.Sequence(lambda n: f"RE{n:032d}")
+    duration_seconds = 60
+
+
+class UsageStatementFactory(DjangoModelFactory):
+    class Meta:
+        model = UsageStatement
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    period_start = datetime.date(2026, 11, 1)
+    period_end = datetime.date(2026, 11, 30)
+    calls_placed = 120
+    calls_connected = 80
+    connected_minutes = decimal.Decimal("95.50")
+    campaign_lines = factory.LazyAttribute(
+        lambda o: [
+            {
+                "campaign": 1,
+                "name": f"Campaign of {o.organisation.legal_name}",
+                "calls_placed": 120,
+                "calls_connected": 80,
+                "connected_minutes": "95.50",
+            }
+        ]
+    )
 
 
 class WebhookEndpointFactory(DjangoModelFactory):

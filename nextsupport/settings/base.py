@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 from nextsupport.headers import content_security_policy
 
@@ -306,6 +307,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
         # The next sweep finds whatever a late one would have: no point running it late.
         "options": {"expires": 60},
+    },
+    # Daily at 07:00 UK time, once the month's figures are final (campaigns.statements); it acts
+    # once a month per organisation: after that the statement exists. A clock time, not "every
+    # 24 hours", so a beat restarted every day still runs it.
+    "build-usage-statements": {
+        "task": "campaigns.tasks.build_usage_statements",
+        "schedule": crontab(hour=7, minute=0),
     },
 }
 
