@@ -67,7 +67,7 @@ API_DOCS_CSP = {
 PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"
     for feature in (
-        "accelerometer", "autoplay", "bluetooth", "browsing-topics", "camera", "display-capture", "geolocation",
+        "accelerometer", "autoplay", "browsing-topics", "camera", "display-capture", "geolocation",
         "gyroscope", "hid", "magnetometer", "microphone", "midi", "payment", "publickey-credentials-get",
         "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
     )

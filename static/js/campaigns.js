@@ -10,6 +10,11 @@
   var summary = document.querySelector(".error-summary");
   if (summary) { summary.focus(); }
 
+  // The abandoned-rate meter's sizes travel as data attributes: the pages' policy refuses
+  // inline style attributes, and setting them from a script of our own is allowed.
+  document.querySelectorAll("[data-width]").forEach(function (el) { el.style.width = Math.min(100, Number(el.dataset.width)) + "%"; });
+  document.querySelectorAll("[data-left]").forEach(function (el) { el.style.left = Math.min(100, Number(el.dataset.left)) + "%"; });
+
   function getJSON(url) {
     return fetch(url, {headers: {"Accept": "application/json"}, credentials: "same-origin"}).then(function (response) {
       if (!response.ok) { throw new Error(response.status); }

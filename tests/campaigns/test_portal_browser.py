@@ -17,6 +17,7 @@ from tests.campaigns.pages import play_calls
 from tests.campaigns.test_calls import dial
 from tests.conftest import login
 from tests.factories import CallerIdFactory, CallFactory, UsageStatementFactory
+from tests.website.conftest import wait_for
 from tests.website.test_accessibility import serious_violations
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -118,6 +119,7 @@ def test_pages_with_errors_have_no_serious_accessibility_problems(open_as, organ
     page.goto(page.base + reverse("campaigns:new", args=[organisation.pk]), wait_until="networkidle")
     page.get_by_role("button", name="Save as a draft").click()
     page.locator(".error-summary").wait_for()
+    page.wait_for_load_state("load")  # the summary is in the page before the script that focuses it has run
     assert page.evaluate("document.activeElement.classList.contains('error-summary')")
     assert serious_violations(page) == [] and not scrolls_sideways(page)
 
@@ -146,7 +148,9 @@ def test_the_figures_follow_the_calls_without_reloading_the_page(open_as, organi
         script_version=campaign.script_version,
         contact__consumer__phone="+447412345678",
     )
-    page.wait_for_function("document.querySelector(\"[data-figure='calls.completed']\").textContent === '1'")
+    # Polled from here: the pages' policy refuses the string evaluation wait_for_function uses.
+    completed = page.locator("[data-figure='calls.completed']")
+    assert wait_for(lambda: completed.inner_text() == "1", timeout=15)
 
     assert page.locator("[data-figure='calls.dialled']").inner_text() == "1"
     assert page.evaluate("window.sameDocument") is True

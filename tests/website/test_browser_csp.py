@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests.conftest import login
-from tests.factories import MembershipFactory, OrganisationFactory
+from tests.factories import CallFactory, MembershipFactory, OrganisationFactory
 from tests.website.conftest import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -79,8 +79,17 @@ def test_the_portal_and_the_api_docs_load_without_a_violation(visit, live_server
     visitor = watched(visit)
     visitor.context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
     org = organisation.pk
+    call = CallFactory(organisation=organisation)
+    campaign = call.campaign
     pages = [
         reverse("accounts:dashboard", args=[org]),
+        reverse("campaigns:list", args=[org]),
+        reverse("campaigns:new", args=[org]),
+        reverse("campaigns:detail", args=[org, campaign.pk]),  # live figures, charts, the rate meter
+        reverse("campaigns:script", args=[org, campaign.pk]),
+        reverse("campaigns:results", args=[org, campaign.pk]),
+        reverse("campaigns:call", args=[org, call.pk]),
+        reverse("campaigns:caller-ids", args=[org]),
         reverse("consumers:lists", args=[org]),
         reverse("consumers:list-new", args=[org]),
         reverse("consumers:search", args=[org]),
