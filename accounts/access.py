@@ -103,6 +103,15 @@ class OrganisationAPIView(APIView):
         request.api_key, request.actor = key, None
 
 
+def caller_can(request, capability: str) -> bool:
+    """Whether whoever is calling (a member, or the organisation's API key) has `capability`."""
+    key = getattr(request, "api_key", None)
+    if key is not None:
+        return capability in key.capabilities
+    membership = getattr(request, "membership", None)
+    return membership is not None and membership.can(capability)
+
+
 def drf_validation_error(exc: DjangoValidationError) -> exceptions.ValidationError:
     """A service's ValidationError in DRF's shape: {"field": ["why"]}."""
     if hasattr(exc, "error_dict"):

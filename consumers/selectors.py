@@ -15,14 +15,16 @@ enforced in one path and forgotten in another:
 """
 
 import datetime
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Iterator
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from nextsupport.fields import digest
-from nextsupport.identifiers import normalise_email
+from nextsupport.identifiers import mask_email, mask_phone, normalise_email
 
 from .models import (
     ConsentRecord,
@@ -168,9 +170,9 @@ def _latest_consent_actions(
 def processing_stopped(consumer: Consumer) -> str | None:
     """P38/P40: why this consumer must not be processed (called) at all, or None."""
     if consumer.objected_at:
-        return "The person objected to being called (P40)."
+        return "The person objected to being called."
     if consumer.restricted_at:
-        return "Processing of this person's data is restricted (P38)."
+        return "Processing of this person's data is restricted."
     return None
 
 
@@ -198,14 +200,14 @@ def list_unusable_reasons(contact_list: ContactList, *, now: datetime.datetime |
     """Why a campaign may not use this list yet (empty when it may)."""
     reasons = []
     if current_attestation(contact_list) is None:
-        reasons.append("No lawful basis has been attested for this list (P19).")
+        reasons.append("No lawful basis has been attested for this list.")
     imported = getattr(contact_list, "has_completed_import", None)
     if imported is None:
         imported = contact_list.import_jobs.filter(status=ImportJob.Status.COMPLETED).exists()
     if not imported:
         reasons.append("No import into this list has completed.")
     if contact_list.is_marketing and not screening_is_current(contact_list, now=now):
-        reasons.append("The list has not been screened against the TPS/CTPS in the last 28 days (P49).")
+        reasons.append("The list has not been screened against the TPS/CTPS in the last 28 days.")
     return reasons
 
 
@@ -220,20 +222,20 @@ def call_refusals(*, consumer: Consumer, contact_list: ContactList, now: datetim
         or not ListMembership.objects.filter(contact_list=contact_list, consumer=consumer).exists()
     ):
         # P05: a record is used only for the list (and client) that supplied it.
-        return ["The consumer is not on this list (P05)."]
+        return ["The consumer is not on this list."]
     reasons = list_unusable_reasons(contact_list, now=now)
     stopped = processing_stopped(consumer)
     if stopped:
         reasons.append(stopped)
     if consumer.phone_index in suppressed_among([consumer.phone_index], organisation=consumer.organisation_id):
-        reasons.append("The number is on the do-not-call list (P40).")
+        reasons.append("The number is on the do-not-call list.")
     if contact_list.is_marketing:
         if consumer.phone_index in registered_among([consumer.phone_index]):
-            reasons.append("The number is registered with the TPS or CTPS (P49).")
+            reasons.append("The number is registered with the TPS or CTPS.")
         for purpose in MARKETING_CONSENT_PURPOSES:
             if not has_valid_consent(consumer=consumer, purpose=purpose, at=now):
                 label = ConsentRecord.Purpose(purpose).label
-                reasons.append(f"No valid consent for {label[0].lower()}{label[1:]} (P18).")
+                reasons.append(f"No valid consent for {label[0].lower()}{label[1:]}.")
     return reasons
 
 
@@ -296,8 +298,170 @@ def lists_of(consumer: Consumer) -> QuerySet[ContactList]:
     return ContactList.objects.filter(memberships__consumer=consumer).order_by("name")
 
 
-def list_members(contact_list: ContactList) -> QuerySet[Consumer]:
-    return Consumer.objects.filter(memberships__contact_list=contact_list).order_by("id")
+class MemberState:
+    """What the members filter (portal and API) can ask for: who may be called, and who may not and why."""
+
+    ACTIVE = "active"  # nothing of the person's own stops a call (list-wide rules aside)
+    RESTRICTED = "restricted"
+    OBJECTED = "objected"
+    SUPPRESSED = "suppressed"  # on the do-not-call list
+    CHOICES = [
+        (ACTIVE, "May be called"),
+        (RESTRICTED, "Restricted"),
+        (OBJECTED, "Objected"),
+        (SUPPRESSED, "On the do-not-call list"),
+    ]
+    VALUES = [value for value, _ in CHOICES]
+
+
+def list_members(contact_list: ContactList, *, state: str | None = None) -> QuerySet[Consumer]:
+    """The people on a list, oldest first, with `suppressed` annotated; `state` narrows them (MemberState)."""
+    own = Suppression.objects.filter(organisation_id=contact_list.organisation_id, phone_index=OuterRef("phone_index"))
+    platform = PlatformSuppression.objects.filter(phone_index=OuterRef("phone_index"))
+    members = Consumer.objects.filter(memberships__contact_list=contact_list).annotate(suppressed=Exists(own) | Exists(platform))
+    if state == MemberState.SUPPRESSED:
+        members = members.filter(suppressed=True)
+    elif state == MemberState.OBJECTED:
+        members = members.filter(objected_at__isnull=False)
+    elif state == MemberState.RESTRICTED:
+        members = members.filter(restricted_at__isnull=False, objected_at__isnull=True)
+    elif state == MemberState.ACTIVE:
+        members = members.filter(suppressed=False, objected_at__isnull=True, restricted_at__isnull=True)
+    return members.order_by("id")
+
+
+def member_state(consumer: Consumer) -> str:
+    """The MemberState of one member of `list_members` (the first that applies)."""
+    if getattr(consumer, "suppressed", False):
+        return MemberState.SUPPRESSED
+    if consumer.objected_at:
+        return MemberState.OBJECTED
+    if consumer.restricted_at:
+        return MemberState.RESTRICTED
+    return MemberState.ACTIVE
+
+
+# Fields of a consumer that are personal data, and what a member without SEE_PERSONAL_DATA sees instead.
+_MASKED = {
+    "name": lambda c: None,
+    "phone": lambda c: mask_phone(c.phone),
+    "email": lambda c: mask_email(c.email) if c.email else None,
+    "date_of_birth": lambda c: None,
+    "postcode": lambda c: None,
+    "restriction_reason": lambda c: None,
+}
+
+
+class MaskedConsumer:
+    """A consumer as seen without the capability to see personal data: its state and dates,
+    the last digits of the number, a hint of the address; never the name or anything else.
+
+    Wraps the record, so templates and serializers read it like a Consumer."""
+
+    masked = True
+
+    def __init__(self, consumer: Consumer):
+        self._consumer = consumer
+
+    @property
+    def record(self) -> Consumer:
+        return self._consumer
+
+    def __getattr__(self, name):
+        if name in _MASKED:
+            return _MASKED[name](self._consumer)
+        return getattr(self._consumer, name)
+
+
+def as_seen_by(consumers, *, personal_data: bool):
+    """The consumers as someone with (or without) the capability to see personal data may see them."""
+    return list(consumers) if personal_data else [MaskedConsumer(c) for c in consumers]
+
+
+def members_export_rows(contact_list: ContactList) -> Iterator[list]:
+    """The rows of a list export (P39's CSV, for the client): one person a line, streamed."""
+    for consumer in list_members(contact_list).iterator(chunk_size=2000):
+        yield [
+            consumer.name,
+            consumer.phone,
+            consumer.email,
+            consumer.date_of_birth.isoformat() if consumer.date_of_birth else "",
+            consumer.postcode,
+            consumer.timezone,
+            member_state(consumer),
+            consumer.created_at.isoformat(),
+        ]
+
+
+MEMBERS_EXPORT_HEADER = ["Name", "Phone", "Email", "Date of birth", "Postcode", "Time zone", "State", "Added"]
+
+
+# --- Lookups for the portal and the API: always within one organisation (P04) ---------
+
+
+def contact_list_of(organisation, list_id) -> ContactList:
+    return get_object_or_404(ContactList, pk=list_id, organisation=organisation)
+
+
+def import_job_of(organisation, job_id) -> ImportJob:
+    return get_object_or_404(ImportJob.objects.select_related("contact_list"), pk=job_id, organisation=organisation)
+
+
+def consumer_of(organisation, consumer_id) -> Consumer:
+    return get_object_or_404(Consumer, pk=consumer_id, organisation=organisation)
+
+
+def import_progress(job: ImportJob) -> dict:
+    """An import's figures as the progress bar and the API show them."""
+    return {
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "finished": job.finished,
+        "percent": job.percent_done,
+        "total_rows": job.total_rows,
+        "rows_read": job.rows_read,
+        "accepted": job.accepted,
+        "created": job.created,
+        "updated": job.updated,
+        "warnings": job.warnings,
+        "rejected": job.rejected,
+        "minors": job.minors,
+        "suppressed": job.suppressed,
+        "screened_out": job.screened_out,
+        "duplicates": job.duplicates,
+        "rejected_rows_available": job.finished and rejected_rows_exist(job),
+        "failure_reason": job.failure_reason,
+    }
+
+
+def discarding_leaves_list_empty(job: ImportJob) -> bool:
+    """Whether discarding this upload leaves its list with nothing: no people, no other upload, no attestation."""
+    contact_list = job.contact_list
+    return not (
+        contact_list.import_jobs.exclude(pk=job.pk).exists()
+        or contact_list.memberships.exists()
+        or contact_list.attestations.exists()
+    )
+
+
+def _correctable(job: ImportJob) -> QuerySet:
+    return job.problems.filter(kept=False, cells__isnull=False)
+
+
+def rejected_rows_exist(job: ImportJob) -> bool:
+    return _correctable(job).exists()
+
+
+def rejected_rows(job: ImportJob) -> Iterator[list[str]]:
+    """The rejected rows the client can correct, in the file's own columns, ready to upload again.
+
+    Columns the import did not keep are left empty: we never stored them (P10).
+    Suppressed, screened-out and under-16 rows never had their values kept.
+    """
+    width = len(job.columns)
+    for problem in _correctable(job).order_by("row_number", "id").iterator(chunk_size=2000):
+        cells = json.loads(problem.cells)
+        yield [cells.get(str(index), "") for index in range(width)]
 
 
 def consumers_with_phone_in(*, organisation, phone_indexes: Iterable[bytes]) -> QuerySet[Consumer]:

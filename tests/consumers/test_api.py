@@ -45,7 +45,7 @@ def test_a_whole_import_through_the_api(owner_client, organisation):
     assert created.status_code == 201
     list_id = created.json()["id"]
     assert created.json()["unusable_reasons"] == [
-        "No lawful basis has been attested for this list (P19).",
+        "No lawful basis has been attested for this list.",
         "No import into this list has completed.",
     ]
     attested = post_json(
@@ -80,7 +80,10 @@ def test_a_whole_import_through_the_api(owner_client, organisation):
     }
     report = owner_client.get(url("import-problems", organisation, body["id"]))
     assert report["Content-Type"] == "text/csv; charset=utf-8"
-    assert b"".join(report.streaming_content).decode().splitlines()[1] == "4,Mobile,123,Not a valid number for its country."
+    assert (
+        b"".join(report.streaming_content).decode().splitlines()[1]
+        == "4,Mobile,123,Not a valid number for its country.,Not imported"
+    )
     assert AuditEvent.objects.filter(action="personal_data.exported").count() == 1
     assert owner_client.get(url("list", organisation, list_id)).json()["unusable_reasons"] == []
 
@@ -334,19 +337,38 @@ def test_every_write_works_with_a_read_write_api_key_and_the_audit_trail_names_t
 
 
 @pytest.mark.obligation("P19")
-def test_an_api_key_cannot_attest_a_lawful_basis_only_a_signed_in_person_can(organisation, owner):
-    client, _ = _key_client(organisation)
+def test_an_attestation_sent_with_a_key_names_the_key_and_the_person_who_created_it(organisation, owner):
+    # Given a read-write key created by the owner, and a list nobody has attested yet
+    key = APIKeyFactory(organisation=organisation, created_by=owner)
+    client = Client(HTTP_AUTHORIZATION=f"Api-Key {key.raw_key}")
     contact_list = make_list(organisation, owner, attest=False)
 
+    # When the integration attests the list's lawful basis
     response = post_json(
         client, url("list-attestation", organisation, contact_list.pk), {"basis": "contract", "wording": ATTESTATION}
     )
 
-    assert response.status_code == 403
-    assert response.json() == {
-        "detail": "A lawful basis must be attested by a signed-in person (P19), not with an API key. "
-        "Attest it in the portal or with a signed-in session."
-    }
+    # Then the evidence names the key and the owner who answers for it
+    assert response.status_code == 201
+    attestation = contact_list.attestations.get()
+    assert (attestation.attested_by, attestation.api_key, attestation.wording) == (owner, key, ATTESTATION)
+
+
+@pytest.mark.obligation("P19")
+def test_a_key_whose_creator_can_no_longer_manage_contacts_cannot_attest(organisation, owner, teammate):
+    # Given a key created by someone who is now a viewer
+    key = APIKeyFactory(organisation=organisation, created_by=teammate)
+    client = Client(HTTP_AUTHORIZATION=f"Api-Key {key.raw_key}")
+    contact_list = make_list(organisation, owner, attest=False)
+
+    # When it tries to attest
+    response = post_json(
+        client, url("list-attestation", organisation, contact_list.pk), {"basis": "contract", "wording": ATTESTATION}
+    )
+
+    # Then it is refused, saying who must act, and no attestation is recorded
+    assert response.status_code == 400
+    assert "can no longer manage contacts" in response.json()["non_field_errors"][0]
     assert not contact_list.attestations.exists()
 
 
