@@ -45,6 +45,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix, email, context):
         """allauth's e-mails (password reset, address confirmation, notices) go out like every other:
         queued, sent once, retried if the mail server is briefly away (nextsupport.mail)."""
+        context = {**context, "site_url": settings.SITE_URL.rstrip("/"), "compliance_email": settings.COMPLIANCE_EMAIL}
         message = self.render_mail(template_prefix, email, context)
         notice = Notice.objects.create(key=Notice.key_for("account_email", uuid.uuid4().hex))
         tasks.send_account_email.delay_on_commit(notice.key, email, message.subject, message.body)

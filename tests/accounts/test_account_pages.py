@@ -85,3 +85,24 @@ def test_a_forgotten_password_is_reset_by_an_emailed_link(client, owner, django_
 
     assert response.status_code == 302
     assert User.objects.get(pk=owner.pk).check_password("a-brand-new-passphrase-57")
+
+
+def test_the_sign_in_page_has_one_forgot_your_password_link(client, db):
+    html = client.get("/accounts/login/").content.decode()
+
+    assert html.count('href="/accounts/password/reset/"') == 1
+    assert "Forgot your password?" in html
+
+
+def test_account_e_mails_are_in_our_words_not_the_librarys(client, owner, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/password/reset/", {"email": owner.email})
+        client.post("/accounts/password/reset/", {"email": "nobody@acme.example"})
+
+    reset, unknown = mail.outbox[-2:]
+    assert reset.subject == "NextSupport: Reset your password"
+    assert reset.body.startswith("Hello,\n\nSomeone, probably you, asked to reset the password of your NextSupport account.")
+    assert unknown.subject == "NextSupport: No NextSupport account uses this address"
+    for message in (reset, unknown):
+        assert "example.com" not in message.body and "Hello from" not in message.body
+        assert message.body.rstrip().endswith(f"NextSupport\n{settings.SITE_URL}")
