@@ -224,6 +224,16 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.VIEWER: frozenset({Capability.VIEW}),
 }
 
+# What the team page tells people each role may do: true to ROLE_CAPABILITIES (a test holds them together).
+ROLE_DESCRIPTIONS: dict[str, str] = {
+    Role.OWNER: "Everything an admin can do, and close the organisation's account.",
+    Role.ADMIN: "Manage the team, API keys, the organisation's profile and billing, and everything a campaign manager can do.",
+    Role.CAMPAIGN_MANAGER: "Run campaigns, upload contact lists, see and edit consumers' details and consent, "
+    "listen to recordings and export data.",
+    Role.VIEWER: "See campaigns, lists, counts and results. Consumers' names and e-mail addresses are hidden, "
+    "and phone numbers show their last digits only.",
+}
+
 
 @privacy.register(
     category=privacy.Category.CLIENT_ACCOUNT,

@@ -48,7 +48,7 @@ from .forms import (
     SecondFactorForm,
     ServicePreferencesForm,
 )
-from .models import APIKey, BackupCodeDevice, Capability, Invitation, Organisation, Role, SignInSession
+from .models import ROLE_DESCRIPTIONS, APIKey, BackupCodeDevice, Capability, Invitation, Organisation, Role, SignInSession
 
 
 def _next_url(request, default: str) -> str:
@@ -279,6 +279,7 @@ def _team_page(request, invite_form: InvitationForm | None, *, status: int = 200
         "invitations": selectors.open_invitations(request.organisation) if can_manage else [],
         "invite_form": invite_form,
         "owner_count": sum(member.role == Role.OWNER for member in members),  # every member is on the page
+        "roles": [(Role(role).label, ROLE_DESCRIPTIONS[role]) for role in Role.values],
     }
     return render(request, "accounts/team.html", context, status=status)
 
@@ -358,10 +359,11 @@ def member_role(request, membership_id):
     return redirect("accounts:team", org_id=request.organisation.pk)
 
 
-@require_POST
 @organisation_view(Capability.MANAGE_MEMBERS, before_agreements=True)
 def member_remove(request, membership_id):
     membership = get_object_or_404(request.organisation.memberships.select_related("user"), pk=membership_id)
+    if request.method != "POST":
+        return render(request, "accounts/member_remove.html", {"member": membership})
     try:
         services.membership_remove(membership=membership, by=request.membership, request=request)
     except ValidationError as exc:
@@ -438,10 +440,11 @@ def api_keys(request):
     return render(request, "accounts/api_keys.html", context, status=201 if raw_key else 200)
 
 
-@require_POST
 @organisation_view(Capability.MANAGE_API_KEYS)
 def api_key_revoke(request, key_id):
     key = get_object_or_404(APIKey, pk=key_id, organisation=request.organisation)
+    if request.method != "POST":
+        return render(request, "accounts/api_key_revoke.html", {"key": key})
     if services.api_key_revoke(api_key=key, by=request.user, request=request):
         messages.success(request, f"The key “{key.name}” is revoked and stops working immediately.")
     return redirect("accounts:api-keys", org_id=request.organisation.pk)
