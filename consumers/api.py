@@ -39,6 +39,8 @@ from .models import ConsentRecord, Consumer, ContactList, ImportJob, LawfulBasis
 from .rows import suggest_mapping
 
 LISTS, IMPORTS, CONSUMERS, DO_NOT_CALL = "Contact lists", "Imports", "Consumers", "Do-not-call list"
+# Operations that act on the resource in the URL alone: their body is documented as an empty object.
+EMPTY_BODY = {"application/json": {"type": "object", "additionalProperties": False}}
 
 
 class _Api(OrganisationServiceAPIView):
@@ -201,14 +203,10 @@ class AttestationApi(_Api):
 
 
 class ScreeningApi(_Api):
-    class Input(serializers.Serializer):
-        class Meta:
-            ref_name = "ScreeningInput"
-
     @extend_schema(
         summary="Screen a marketing list against the TPS and CTPS",
-        description="Takes registered numbers off the list now. Send an empty JSON object.",
-        request=Input,
+        description="Takes registered numbers off the list now. The body is an empty JSON object.",
+        request=EMPTY_BODY,
         responses=inline_serializer("ScreeningOutput", {"removed": serializers.IntegerField(), "list": ContactListOutput()}),
         tags=[LISTS],
     )
@@ -324,17 +322,27 @@ class UploadOutput(ImportOutput):
 class ImportsApi(_Api):
     parser_classes = [MultiPartParser, FormParser]
 
-    class Input(serializers.Serializer):
-        class Meta:
-            ref_name = "UploadInput"
-
-        file = serializers.FileField(help_text="The CSV file: UTF-8, UTF-16 or Windows-1252; comma, semicolon or tab separated.")
+    # Described by hand: as a serializer field, a file is documented as a URI, not the binary part it is.
+    UPLOAD_BODY = {
+        "multipart/form-data": {
+            "type": "object",
+            "properties": {
+                "file": {
+                    "type": "string",
+                    "format": "binary",
+                    "description": "The CSV file: UTF-8, UTF-16 or Windows-1252; comma, semicolon or tab separated; "
+                    "the first row holds the column names.",
+                }
+            },
+            "required": ["file"],
+        }
+    }
 
     @extend_schema(
         summary="Upload a CSV file into a list",
         description="Stores the file and reads its shape. The answer shows the columns, any duplicate header names, "
         "a suggested mapping and the first rows. A file we cannot read is refused with the reason, and nothing is stored.",
-        request={"multipart/form-data": Input},
+        request=UPLOAD_BODY,
         responses={201: UploadOutput},
         tags=[IMPORTS],
     )
@@ -658,14 +666,10 @@ class WithdrawalsApi(_Api):
 
 
 class UnderSixteenApi(_Api):
-    class Input(serializers.Serializer):
-        class Meta:
-            ref_name = "UnderSixteenInput"
-
     @extend_schema(
         summary="Delete a consumer found to be under 16",
-        description="The record goes at once and the number stays blocked. Send an empty JSON object.",
-        request=Input,
+        description="The record goes at once and the number stays blocked. The body is an empty JSON object.",
+        request=EMPTY_BODY,
         responses={204: None},
         tags=[CONSUMERS],
     )

@@ -40,3 +40,8 @@ urlpatterns = [
     path("app/o/<int:org_id>/", include("consumers.urls", namespace="consumers")),
     path("api/v1/orgs/<int:org_id>/", include("consumers.api_urls", namespace="consumers-api")),
 ]
+
+handler400 = "nextsupport.views.bad_request"
+handler403 = "nextsupport.views.permission_denied"
+handler404 = "nextsupport.views.not_found"
+handler500 = "nextsupport.views.server_error"
