@@ -33,6 +33,7 @@ from nextsupport.selectors import current_policy, published_policy
 
 from . import adapter, selectors, services
 from .access import organisation_view
+from .dashboard import recent_activity, sections_for
 from .forms import (
     INVITATION_SESSION_KEY,
     AgreementsForm,
@@ -137,6 +138,9 @@ def dashboard(request):
         "active_keys": selectors.active_api_keys(organisation).count(),
         "backup_codes": BackupCodeDevice.objects.filter(user=request.user).first(),
         "acceptances": selectors.acceptances_of(organisation)[:4],
+        # The other apps' work (contact lists, imports; campaigns once they land), registered in accounts.dashboard.
+        "sections": sections_for(request),
+        "activity": recent_activity(organisation),
     }
     return render(request, "accounts/dashboard.html", context)
 
@@ -580,8 +584,14 @@ def _enrol(request, *, template: str, done: str):
     secret = base64.b32encode(device.bin_key).decode()
     context = {
         "form": form,
+        # omitsize: a viewBox instead of a fixed size, so CSS scales the whole code rather than cropping it.
         "qr_svg": segno.make(device.config_url, error="m").svg_inline(
-            scale=5, dark="#14213d", light="#ffffff", title="QR code for your authenticator app", svgclass="qr-code"
+            scale=5,
+            dark="#14213d",
+            light="#ffffff",
+            title="QR code for your authenticator app",
+            svgclass="qr-code",
+            omitsize=True,
         ),
         "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
         "next": done,
