@@ -472,6 +472,16 @@ def suppression_counts(organisation) -> dict[str, int]:
     return dict(Suppression.objects.filter(organisation=organisation).values_list("reason").annotate(n=Count("id")).order_by())
 
 
+def imports_in_progress(organisation) -> list[ImportJob]:
+    """Uploads waiting for their columns, and imports queued or running, newest first."""
+    waiting = (ImportJob.Status.UPLOADED, *ACTIVE_IMPORT_STATUSES)
+    return list(
+        ImportJob.objects.filter(organisation=organisation, status__in=waiting)
+        .select_related("contact_list")
+        .order_by("-uploaded_at")[:10]
+    )
+
+
 def imports_needing_a_worker(*, stalled_before: datetime.datetime) -> QuerySet[ImportJob]:
     """Jobs queued or running whose worker has not checked in since `stalled_before`."""
     return ImportJob.objects.filter(status__in=ACTIVE_IMPORT_STATUSES, heartbeat_at__lt=stalled_before)

@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "nextsupport.context_processors.site",
+                "accounts.context_processors.navigation",
             ],
         },
     },
