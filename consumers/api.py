@@ -32,6 +32,7 @@ from rest_framework.response import Response
 from accounts.access import OrganisationServiceAPIView, caller_can
 from accounts.models import Capability
 from nextsupport import audit
+from nextsupport.schema import paginated
 
 from . import http, selectors, services
 from .csvfiles import ImportFileError, duplicate_columns
@@ -147,7 +148,12 @@ class ContactListsApi(_Api):
             "creating one is refused while NextSupport has no register file loaded.",
         )
 
-    @extend_schema(summary="List the contact lists", responses=ContactListOutput(many=True), tags=[LISTS])
+    @extend_schema(
+        summary="List the contact lists",
+        operation_id="orgs_lists_list",
+        responses=paginated(ContactListOutput, "ContactListPage"),
+        tags=[LISTS],
+    )
     def get(self, request, org_id):
         lists = selectors.with_usability(ContactList.objects.filter(organisation=request.organisation)).order_by("-created_at")
         paginator = PageNumberPagination()
@@ -241,7 +247,8 @@ class ListMembersApi(_Api):
             ),
             OpenApiParameter("page", int, required=False),
         ],
-        responses=MemberOutput(many=True),
+        operation_id="orgs_lists_members_list",
+        responses=paginated(MemberOutput, "MemberPage"),
         tags=[LISTS],
     )
     def get(self, request, org_id, list_id):

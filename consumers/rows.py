@@ -26,7 +26,7 @@ from django.utils import timezone
 from nextsupport.fields import digest
 from nextsupport.identifiers import InvalidEmail, InvalidPhoneNumber, normalise_phone
 
-from .selectors import is_under_16
+from .selectors import EARLIEST_CONSENT, is_under_16
 
 
 class Target(models.TextChoices):
@@ -360,6 +360,8 @@ class RowCleaner:
             return None, problem
         if moment > self.now:
             return None, "The consent date is in the future."
+        if moment < EARLIEST_CONSENT:
+            return None, f"The consent date is before {EARLIEST_CONSENT:%Y}: check the date."
         return moment, None
 
     def _with_time(self, date: datetime.date, time: re.Match | None) -> tuple[datetime.datetime | None, str | None]:

@@ -40,6 +40,9 @@ from .models import (
 )
 
 MINIMUM_AGE = 16
+# A consent said to be older than this is a typo or a broken export, not evidence (and before 1900 the
+# UK's clock was not even on GMT, so such a time cannot be written as an ordinary offset).
+EARLIEST_CONSENT = datetime.datetime(1990, 1, 1, tzinfo=datetime.UTC)
 SCREENING_MAX_AGE = datetime.timedelta(days=28)
 # An AI marketing call is an automated call: PECR wants consent to marketing
 # calls, and to automated ones specifically.

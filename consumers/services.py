@@ -38,6 +38,7 @@ from .models import (
 from .rows import dropped_columns, mapping_problems
 from .selectors import (
     ACTIVE_IMPORT_STATUSES,
+    EARLIEST_CONSENT,
     MARKETING_CONSENT_PURPOSES,
     current_registers,
     discarding_leaves_list_empty,
@@ -278,6 +279,8 @@ def _check_consent_entry(*, purpose, method, occurred_at, wording, wording_versi
         errors["occurred_at"] = "Give the date and time."
     elif occurred_at > timezone.now():
         errors["occurred_at"] = "The date is in the future."
+    elif occurred_at < EARLIEST_CONSENT:
+        errors["occurred_at"] = f"The date is before {EARLIEST_CONSENT:%Y}: check it, it cannot be a consent we hold."
     if wording is not None and not (wording or "").strip() and not (wording_version or "").strip():
         errors["wording"] = "Give the wording the person agreed to, or the version of your consent text."
     if errors:

@@ -314,3 +314,19 @@ def test_a_list_is_unusable_until_attested_and_imported(organisation, owner):
         "No lawful basis has been attested for this list.",
         "No import into this list has completed.",
     ]
+
+
+def test_a_consent_dated_before_1990_is_refused_as_a_typo(ada, owner):
+    # Found by the API's schemathesis run: a consent in the year 198 came back with a
+    # local-mean-time offset (-00:01:15) that is no valid date-time for any client.
+    with pytest.raises(ValidationError) as refused:
+        services.consent_record(
+            consumer=ada,
+            purpose="marketing_calls",
+            method="web_form",
+            occurred_at=datetime.datetime(198, 6, 27, tzinfo=datetime.UTC),
+            wording_version="v1",
+            recorded_by=owner,
+        )
+
+    assert "before 1990" in refused.value.message_dict["occurred_at"][0]
