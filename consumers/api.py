@@ -29,9 +29,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from accounts.access import OrganisationServiceAPIView, caller_can
+from accounts.access import OrganisationServiceAPIView
 from accounts.models import Capability
-from nextsupport import audit
 from nextsupport.schema import paginated
 
 from . import http, selectors, services
@@ -44,12 +43,10 @@ LISTS, IMPORTS, CONSUMERS, DO_NOT_CALL = "Contact lists", "Imports", "Consumers"
 EMPTY_BODY = {"application/json": {"type": "object", "additionalProperties": False}}
 
 
+# Reads need VIEW, writes MANAGE_CONTACTS (set `write_capability` to change that). Rows are looked
+# up only within request.organisation (P04): anything else is a 404. (A comment, not a docstring:
+# drf-spectacular would print a docstring as the description of every operation.)
 class _Api(OrganisationServiceAPIView):
-    """Reads need VIEW, writes MANAGE_CONTACTS (set `write_capability` to change that).
-
-    Rows are looked up only within request.organisation (P04): anything else is a 404.
-    """
-
     write_capability = Capability.MANAGE_CONTACTS
 
     def contact_list(self, list_id) -> ContactList:
@@ -61,18 +58,9 @@ class _Api(OrganisationServiceAPIView):
     def consumer(self, consumer_id) -> Consumer:
         return selectors.consumer_of(self.request.organisation, consumer_id)
 
-    def sees_personal_data(self) -> bool:
-        return caller_can(self.request, Capability.SEE_PERSONAL_DATA)
-
     def detail(self, consumer: Consumer) -> dict:
-        shown = selectors.as_seen_by([consumer], personal_data=self.sees_personal_data())[0]
+        shown = selectors.as_seen_by([consumer], personal_data=http.sees_personal_data(self.request))[0]
         return ConsumerDetailOutput(shown).data
-
-    def revealed(self, what: str, rows: int | None = None, **target) -> None:
-        """Personal data sent unmasked is a bulk read (P15, P26); masked, it is not. `rows` None: one record."""
-        if rows != 0 and self.sees_personal_data():
-            details = {"view": what} if rows is None else {"view": what, "rows": rows}
-            audit.record(audit.PERSONAL_DATA_REVEALED, request=self.request, details=details, **target)
 
 
 class PhoneInput(serializers.Serializer):
@@ -258,8 +246,8 @@ class ListMembersApi(_Api):
             raise ValidationError({"state": [f"Use one of: {', '.join(selectors.MemberState.VALUES)}."]})
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(selectors.list_members(contact_list, state=state), request, view=self)
-        self.revealed("list members", len(page), target=contact_list)
-        members = selectors.as_seen_by(page, personal_data=self.sees_personal_data())
+        http.revealed(self.request, "list members", len(page), target=contact_list)
+        members = selectors.as_seen_by(page, personal_data=http.sees_personal_data(request))
         return paginator.get_paginated_response(MemberOutput(members, many=True).data)
 
 
@@ -483,6 +471,13 @@ class ConsumerOutput(serializers.ModelSerializer):
     consent = serializers.SerializerMethodField()
     suppressed = serializers.SerializerMethodField()
 
+    restricted_at = serializers.DateTimeField(
+        allow_null=True, help_text="Set while processing is restricted: kept, never called."
+    )
+    objected_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the person objected or opted out: never called again."
+    )
+
     class Meta:
         model = Consumer
         fields = [
@@ -560,9 +555,9 @@ class ConsumerSearchApi(_Api):
         except DjangoValidationError as exc:
             field = "phone" if data.get("phone") else "email"
             raise ValidationError({field: exc.messages}) from exc
-        self.revealed("consumer search", len(found), organisation_id=request.organisation.pk)
+        http.revealed(self.request, "consumer search", len(found), organisation_id=request.organisation.pk)
         summaries = selectors.consumer_summaries(found)
-        shown = selectors.as_seen_by(found, personal_data=self.sees_personal_data())
+        shown = selectors.as_seen_by(found, personal_data=http.sees_personal_data(request))
         return Response({"results": ConsumerOutput(shown, many=True, context={"summaries": summaries}).data})
 
 
@@ -570,7 +565,7 @@ class ConsumerApi(_Api):
     @extend_schema(summary="Get a consumer", responses=ConsumerDetailOutput, tags=[CONSUMERS])
     def get(self, request, org_id, consumer_id):
         consumer = self.consumer(consumer_id)
-        self.revealed("consumer record", target=consumer)
+        http.revealed(self.request, "consumer record", target=consumer)
         return Response(self.detail(consumer))
 
 

@@ -5,6 +5,8 @@ which makes every cell safe to open in a spreadsheet."""
 
 from django.conf import settings
 
+from accounts.access import caller_can
+from accounts.models import Capability
 from nextsupport import audit
 from nextsupport.exports import csv_response
 
@@ -27,6 +29,23 @@ def upload_too_large(request) -> str | None:
     if length > settings.CONTACT_IMPORT_MAX_BYTES + 64 * 1024:
         return too_large_message(length, settings.CONTACT_IMPORT_MAX_BYTES)
     return None
+
+
+def sees_personal_data(request) -> bool:
+    """Whether the caller (member or key) may see consumers' names, full numbers and e-mails."""
+    return caller_can(request, Capability.SEE_PERSONAL_DATA)
+
+
+def revealed(request, what: str, rows: int | None = None, *, page: int | None = None, **target) -> None:
+    """Showing people's personal data is a bulk read of it (P15, P26); a masked answer is not.
+
+    `rows` None: one record; 0: nothing shown, nothing recorded."""
+    if rows == 0 or not sees_personal_data(request):
+        return
+    details = {"view": what} if rows is None else {"view": what, "rows": rows}
+    if page is not None:
+        details["page"] = page
+    audit.record(audit.PERSONAL_DATA_REVEALED, request=request, details=details, **target)
 
 
 def _exported(request, target, what: str, rows: int | None = None) -> None:

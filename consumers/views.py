@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import organisation_view
 from accounts.models import Capability
-from nextsupport import audit, ratelimit
+from nextsupport import ratelimit
 
 from . import http, selectors, services
 from .csvfiles import ImportFileError, duplicate_columns, duplicate_columns_message, encoding_label
@@ -66,21 +66,6 @@ def _apply_errors(form, exc: ValidationError, renamed: dict[str, str] | None = N
         form.add_error(None, exc.messages)
 
 
-def _sees_personal_data(request) -> bool:
-    return _can(request, Capability.SEE_PERSONAL_DATA)
-
-
-def _revealed(request, what: str, rows: int | None = None, *, page: int | None = None, **target) -> None:
-    """A page that shows people's personal data is a bulk read of it (P15, P26); a masked page is not.
-
-    `rows` None: one record."""
-    if rows != 0 and _sees_personal_data(request):
-        details = {"view": what} if rows is None else {"view": what, "rows": rows}
-        if page is not None:
-            details["page"] = page
-        audit.record(audit.PERSONAL_DATA_REVEALED, request=request, details=details, **target)
-
-
 # --- Contact lists ------------------------------------------------------------------
 
 
@@ -126,13 +111,13 @@ def list_detail(request, list_id):
     contact_list = list_of(request, list_id)
     state = request.GET.get("state") if request.GET.get("state") in selectors.MemberState.VALUES else None
     page = Paginator(selectors.list_members(contact_list, state=state), MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
-    _revealed(request, "list members", len(page.object_list), page=page.number, target=contact_list)
+    http.revealed(request, "list members", len(page.object_list), page=page.number, target=contact_list)
     context = {
         "contact_list": contact_list,
         "attestation": selectors.current_attestation(contact_list),
         "jobs": contact_list.import_jobs.all()[:20],
         "page": page,
-        "members": selectors.as_seen_by(page.object_list, personal_data=_sees_personal_data(request)),
+        "members": selectors.as_seen_by(page.object_list, personal_data=http.sees_personal_data(request)),
         "state": state,
         "states": selectors.MemberState.CHOICES,
         "unusable_reasons": selectors.list_unusable_reasons(contact_list),
@@ -228,7 +213,7 @@ def import_detail(request, job_id):
         "contact_list": job.contact_list,
         "problems": job.problems.all()[:20],
         # The report's values are what was in the client's file: personal data.
-        "show_values": _sees_personal_data(request),
+        "show_values": http.sees_personal_data(request),
         "can_download": _can(request, Capability.MANAGE_CONTACTS),
         "rejected_rows": job.finished and selectors.rejected_rows_exist(job),
         "section": "lists",
@@ -336,17 +321,17 @@ def consumer_search(request):
         found = selectors.consumer_search(
             organisation=request.organisation, phone=form.cleaned_data["phone"], email=form.cleaned_data["email"]
         )
-        results = selectors.as_seen_by(found, personal_data=_sees_personal_data(request))
-        _revealed(request, "consumer search", len(results), organisation_id=request.organisation.pk)
+        results = selectors.as_seen_by(found, personal_data=http.sees_personal_data(request))
+        http.revealed(request, "consumer search", len(results), organisation_id=request.organisation.pk)
     return render(request, "consumers/consumer_search.html", {"form": form, "results": results, "section": "consumers"})
 
 
 @organisation_view(capability=Capability.VIEW)
 def consumer_detail(request, consumer_id):
     consumer = consumer_of(request, consumer_id)
-    _revealed(request, "consumer record", target=consumer)
+    http.revealed(request, "consumer record", target=consumer)
     context = {
-        "consumer": selectors.as_seen_by([consumer], personal_data=_sees_personal_data(request))[0],
+        "consumer": selectors.as_seen_by([consumer], personal_data=http.sees_personal_data(request))[0],
         "consents": selectors.consent_history(consumer),
         "consent_status": [(ConsentRecord.Purpose(p).label, valid) for p, valid in selectors.consent_status(consumer).items()],
         "lists": selectors.lists_of(consumer),

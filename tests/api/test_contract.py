@@ -82,3 +82,10 @@ def test_a_missing_portal_page_is_still_the_sites_page(client, db):
     response = client.get("/no-such-page/")
 
     assert response.status_code == 404 and "Page not found" in response.content.decode()
+
+
+def test_the_api_description_shows_no_internal_promise_codes(schema):
+    import json
+    import re
+
+    assert re.findall(r"\(P\d\d\)|\bP\d\d:", json.dumps(schema)) == []
