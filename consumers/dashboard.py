@@ -22,8 +22,11 @@ ACTIVITY = {
 
 def lists_and_imports(request) -> dict:
     organisation = request.organisation
+    lists = list(selectors.with_usability(ContactList.objects.filter(organisation=organisation).order_by("-created_at"))[:5])
+    for contact_list in lists:
+        contact_list.ready = not selectors.list_unusable_reasons(contact_list)  # attested, imported, screened
     return {
-        "lists": selectors.with_usability(ContactList.objects.filter(organisation=organisation).order_by("-created_at"))[:5],
+        "lists": lists,
         "list_count": ContactList.objects.filter(organisation=organisation).count(),
         "imports_in_progress": selectors.imports_in_progress(organisation),
     }
