@@ -5,6 +5,7 @@ Every path that stores, indexes, screens or searches a phone number goes through
 one number everywhere (blind index, suppression list, TPS screening).
 """
 
+import functools
 import re
 import unicodedata
 
@@ -69,6 +70,9 @@ _LOCAL_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010FFFF]+")
 _ASCII_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 
 
+# Saving a row checks its address twice (the blind index, then the encrypted field); the
+# repeat comes within one row, so a small cache serves it and memory stays flat.
+@functools.lru_cache(maxsize=1024)
 def normalise_email(raw: str) -> str:
     """Return the address trimmed and lower-cased: one mailbox, one spelling.
 
