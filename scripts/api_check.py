@@ -30,7 +30,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts import services as accounts
 from accounts.models import APIKey, Membership, Role, User
 from consumers import services as consumers
-from nextsupport.selectors import current_policy
 from tests.factories import OrganisationFactory
 
 owner = User.objects.create_user("api-check-owner@example.org", None, full_name="API Check")
@@ -96,7 +95,7 @@ def main() -> int:
     config.parent.mkdir(exist_ok=True)
     config.write_text(CONFIG)
     try:
-        _wait_for(f"http://127.0.0.1:{PORT}/healthz")
+        _wait_for(f"http://127.0.0.1:{PORT}/api/schema/")
         check_env = {
             **os.environ,
             "API_CHECK_ORG": str(made["org"]),
