@@ -30,6 +30,7 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from .context_processors import CURRENT_ORGANISATION_SESSION_KEY
 from .models import APIKey, Capability, Membership, Organisation
 from .selectors import membership_for, outstanding_agreements
 
@@ -66,6 +67,9 @@ def organisation_view(capability: str = Capability.VIEW, *, before_agreements: b
                 raise PermissionDenied(f"Your role ({membership.get_role_display()}) does not allow this.")
             request.membership, request.organisation = membership, membership.organisation
             request.actor = request.user
+            if request.session.get(CURRENT_ORGANISATION_SESSION_KEY) != membership.organisation_id:
+                # The navigation of pages outside an organisation (security, errors) leads back here.
+                request.session[CURRENT_ORGANISATION_SESSION_KEY] = membership.organisation_id
             if not before_agreements and outstanding_agreements(membership.organisation):
                 return redirect("accounts:agreements", org_id=membership.organisation_id)
             return view(request, *args, **kwargs)

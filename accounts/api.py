@@ -9,6 +9,8 @@ from rest_framework import serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from nextsupport.schema import paginated
+
 from . import selectors
 from .access import OrganisationAPIView
 from .models import Capability
@@ -53,7 +55,9 @@ class MemberListAPI(OrganisationAPIView):
         role = serializers.CharField()
         joined_at = serializers.DateTimeField(source="created_at")
 
-    @extend_schema(summary="The organisation's team", responses=OutputSerializer(many=True), tags=["Organisation"])
+    @extend_schema(
+        summary="The organisation's team", responses=paginated(OutputSerializer, "MemberListPage"), tags=["Organisation"]
+    )
     def get(self, request, org_id):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(selectors.team_of(request.organisation), request, view=self)

@@ -4,6 +4,7 @@ and where; the writes happen in accounts.services."""
 import datetime
 
 from allauth.account import app_settings as allauth_settings
+from allauth.account.forms import LoginForm as AllauthLoginForm
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from allauth.core import context
 from django import forms
@@ -24,6 +25,14 @@ class StyledForm:
     """Renders with the site's accessible field layout (labels, hints and errors tied to inputs)."""
 
     template_name = "accounts/forms/div.html"
+
+
+class LoginForm(AllauthLoginForm):
+    """allauth's sign-in form without its own "Forgot your password?" help text: the page has one such link."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].help_text = ""
 
 
 def pending_invitation(request) -> Invitation | None:

@@ -218,6 +218,16 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
     Role.VIEWER: frozenset({Capability.VIEW}),
 }
 
+# What the team page tells people each role may do: true to ROLE_CAPABILITIES (a test holds them together).
+ROLE_DESCRIPTIONS: dict[str, str] = {
+    Role.OWNER: "Everything an admin can do, and close the organisation's account.",
+    Role.ADMIN: "Manage the team, API keys, the organisation's profile and billing, and everything a campaign manager can do.",
+    Role.CAMPAIGN_MANAGER: "Run campaigns, upload contact lists, see and edit consumers' details and consent, "
+    "listen to recordings and export data.",
+    Role.VIEWER: "See campaigns, lists, counts and results. Consumers' names and e-mail addresses are hidden, "
+    "and phone numbers show their last digits only.",
+}
+
 
 @privacy.register(
     category=privacy.Category.CLIENT_ACCOUNT,
@@ -597,19 +607,30 @@ class SignInSession(models.Model):
 
 
 class Notice(models.Model):
-    """An e-mail the accounts app has decided to send, sent at most once.
+    """An e-mail the accounts app has decided to send, sent at most once to each recipient.
 
     The service that makes a change creates the notice in the same transaction,
     under a key naming that change (`Notice.key_for("api_key_created", key.pk)`),
-    and passes the key to the task. The task claims the notice with a conditional
-    UPDATE before sending, so a redelivered or duplicated task finds it sent and
-    sends nothing. Keys hold ids and random nonces only, never personal data; a
-    notice still unsent long after its creation is one whose e-mail failed.
+    and passes the key to the task. The task sends through nextsupport.mail.send_once:
+    a conditional UPDATE claims the notice, so a redelivered or duplicated task finds
+    it sent (or being sent) and sends nothing; a transient failure releases the claim
+    and the task retries, skipping the recipients already reached (`sent_to`).
+    Keys and tags hold ids and random nonces only, never personal data.
     """
 
     key = models.CharField(max_length=120, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    sending_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a worker began sending it. Left set if the worker stopped mid-send: the e-mail may have left, "
+        "so it is never sent again automatically.",
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
+    sent_to = models.JSONField(default=list, blank=True, help_text="Recipients reached so far, as tags (user:<id>, billing).")
+    send_error = models.CharField(
+        max_length=100, blank=True, help_text="Why the last attempt failed: the kind of error only, never its text."
+    )
 
     def __str__(self):
         return self.key

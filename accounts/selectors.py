@@ -8,6 +8,7 @@ scope simply does not exist for the user (views answer 404, never 403).
 import datetime
 import hmac
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -152,8 +153,13 @@ class Topic:
     ALL = (SERVICE_UPDATES, USAGE_STATEMENTS, SECURITY)
 
 
-def notification_recipients(organisation: Organisation, topic: str) -> list[str]:
-    """E-mail addresses that should receive `topic` for the organisation, without duplicates.
+class Recipient(NamedTuple):
+    tag: str  # who, in a Notice's record of whom it reached: "user:<id>" or "billing"; never the address
+    email: str
+
+
+def notification_recipients(organisation: Organisation, topic: str) -> list[Recipient]:
+    """Who should receive `topic` for the organisation, without duplicate addresses.
 
     Members choose service updates and statements; the billing contact always
     receives statements; security notices go to every owner and admin.
@@ -167,14 +173,14 @@ def notification_recipients(organisation: Organisation, topic: str) -> list[str]
         members = members.filter(role__in=[Role.OWNER, Role.ADMIN])
     else:
         raise ValueError(f"Unknown notification topic {topic!r}.")
-    addresses = [m.user.email for m in members.order_by("user__email")]
+    recipients = [Recipient(f"user:{m.user_id}", m.user.email) for m in members.order_by("user__email")]
     if topic == Topic.USAGE_STATEMENTS and organisation.billing_email:
-        addresses.append(organisation.billing_email)
+        recipients.append(Recipient("billing", organisation.billing_email))
     seen, unique = set(), []
-    for address in addresses:
-        if address.lower() not in seen:
-            seen.add(address.lower())
-            unique.append(address)
+    for recipient in recipients:
+        if recipient.email.lower() not in seen:
+            seen.add(recipient.email.lower())
+            unique.append(recipient)
     return unique
 
 

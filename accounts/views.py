@@ -32,6 +32,7 @@ from nextsupport.selectors import current_policy, published_policy
 
 from . import adapter, selectors, services
 from .access import organisation_view
+from .dashboard import recent_activity, sections_for
 from .forms import (
     INVITATION_SESSION_KEY,
     AgreementsForm,
@@ -47,7 +48,17 @@ from .forms import (
     SecondFactorForm,
     ServicePreferencesForm,
 )
-from .models import APIKey, BackupCodeDevice, Capability, Invitation, Organisation, Role, SignInSession, TOTPDevice
+from .models import (
+    ROLE_DESCRIPTIONS,
+    APIKey,
+    BackupCodeDevice,
+    Capability,
+    Invitation,
+    Organisation,
+    Role,
+    SignInSession,
+    TOTPDevice,
+)
 
 
 def _next_url(request, default: str) -> str:
@@ -136,6 +147,9 @@ def dashboard(request):
         "active_keys": selectors.active_api_keys(organisation).count(),
         "backup_codes": BackupCodeDevice.objects.filter(user=request.user).first(),
         "acceptances": selectors.acceptances_of(organisation)[:4],
+        # The other apps' work (contact lists, imports; campaigns once they land), registered in accounts.dashboard.
+        "sections": sections_for(request),
+        "activity": recent_activity(organisation),
     }
     return render(request, "accounts/dashboard.html", context)
 
@@ -278,6 +292,7 @@ def _team_page(request, invite_form: InvitationForm | None, *, status: int = 200
         "invitations": selectors.open_invitations(request.organisation) if can_manage else [],
         "invite_form": invite_form,
         "owner_count": sum(member.role == Role.OWNER for member in members),  # every member is on the page
+        "roles": [(Role(role).label, ROLE_DESCRIPTIONS[role]) for role in Role.values],
     }
     return render(request, "accounts/team.html", context, status=status)
 
@@ -357,10 +372,11 @@ def member_role(request, membership_id):
     return redirect("accounts:team", org_id=request.organisation.pk)
 
 
-@require_POST
 @organisation_view(Capability.MANAGE_MEMBERS, before_agreements=True)
 def member_remove(request, membership_id):
     membership = get_object_or_404(request.organisation.memberships.select_related("user"), pk=membership_id)
+    if request.method != "POST":
+        return render(request, "accounts/member_remove.html", {"member": membership})
     try:
         services.membership_remove(membership=membership, by=request.membership, request=request)
     except ValidationError as exc:
@@ -437,10 +453,11 @@ def api_keys(request):
     return render(request, "accounts/api_keys.html", context, status=201 if raw_key else 200)
 
 
-@require_POST
 @organisation_view(Capability.MANAGE_API_KEYS)
 def api_key_revoke(request, key_id):
     key = get_object_or_404(APIKey, pk=key_id, organisation=request.organisation)
+    if request.method != "POST":
+        return render(request, "accounts/api_key_revoke.html", {"key": key})
     if services.api_key_revoke(api_key=key, by=request.user, request=request):
         messages.success(request, f"The key “{key.name}” is revoked and stops working immediately.")
     return redirect("accounts:api-keys", org_id=request.organisation.pk)
@@ -576,8 +593,14 @@ def _enrol(request, *, template: str, done: str):
     secret = base64.b32encode(device.bin_key).decode()
     context = {
         "form": form,
+        # omitsize: a viewBox instead of a fixed size, so CSS scales the whole code rather than cropping it.
         "qr_svg": segno.make(device.config_url, error="m").svg_inline(
-            scale=5, dark="#14213d", light="#ffffff", title="QR code for your authenticator app", svgclass="qr-code"
+            scale=5,
+            dark="#14213d",
+            light="#ffffff",
+            title="QR code for your authenticator app",
+            svgclass="qr-code",
+            omitsize=True,
         ),
         "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
         "next": done,

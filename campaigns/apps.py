@@ -5,4 +5,6 @@ class CampaignsConfig(AppConfig):
     name = "campaigns"
 
     def ready(self):
-        from . import checks, receivers  # noqa: F401  (registers the deploy checks; connects to accounts' signals)
+        from . import checks, dashboard, receivers  # noqa: F401  (deploy checks; accounts' signals)
+
+        dashboard.register()

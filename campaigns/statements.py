@@ -21,9 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.mail import absolute
 from accounts.models import Organisation
 from accounts.selectors import Topic
+from nextsupport.mail import absolute
 
 from . import selectors
 from .models import UsageStatement

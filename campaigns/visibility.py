@@ -9,27 +9,10 @@ recording needs HEAR_RECORDINGS (checked again by the view that plays it).
 
 from dataclasses import dataclass
 
-import phonenumbers
-
 from accounts.models import Capability, Membership
-from nextsupport.identifiers import display_phone
+from nextsupport.identifiers import display_phone, mask_phone
 
-MASK = "•"
 ERASED = "(erased)"
-
-
-def masked_phone(e164: str | None) -> str:
-    """A number as dialled at home, all but its first two and last two digits hidden: "07•••••••56"."""
-    if not e164:
-        return ""
-    try:
-        national = phonenumbers.format_number(phonenumbers.parse(e164, None), phonenumbers.PhoneNumberFormat.NATIONAL)
-    except phonenumbers.NumberParseException:
-        national = e164
-    digits = "".join(ch for ch in national if ch.isdigit())
-    if len(digits) <= 4:
-        return MASK * len(digits)
-    return digits[:2] + MASK * (len(digits) - 4) + digits[-2:]
 
 
 @dataclass(frozen=True)
@@ -45,7 +28,7 @@ class Visibility:
         """The number called, in full or masked; "(erased)" once the person's data is gone."""
         if consumer is None:
             return ERASED
-        return display_phone(consumer.phone) if self.personal else masked_phone(consumer.phone)
+        return display_phone(consumer.phone) if self.personal else mask_phone(consumer.phone)
 
     def name(self, consumer) -> str:
         """The person's name, or "" for a member who may not see it."""

@@ -1,16 +1,13 @@
 """Writes for website enquiries: submission, acknowledgement, replies, resolution, purge (P09, P33)."""
 
 import datetime
-import smtplib
-from collections.abc import Callable
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from nextsupport import audit, privacy
+from nextsupport import audit, mail, privacy
 
 from .models import ENQUIRY_RETENTION_DAYS, RESOLVED_ENQUIRY_GRACE_DAYS, Enquiry, EnquiryReply
 
@@ -31,41 +28,8 @@ def enquiry_submit(*, name: str, email: str, subject: str, message: str) -> Enqu
 
 
 def _send(*, to: str, subject: str, template: str, context: dict) -> None:
-    context = {**context, "site_url": settings.PUBLIC_SITE_URL, "compliance_email": settings.COMPLIANCE_EMAIL}
-    EmailMessage(subject=subject, body=render_to_string(template, context), to=[to]).send()
-
-
-def _send_once(rows, *, sent: str, sending: str, error: str, send: Callable[[], None]) -> bool:
-    """Send at most once, and record it as sent only once it left.
-
-    A conditional UPDATE claims the e-mail (`sending`), so two workers or a
-    redelivered task never both send it. A failure releases the claim and
-    records why (`error`), so it is never shown as sent and may be tried again;
-    the error is re-raised for the task to retry or report.
-    """
-    claimed = rows.filter(**{f"{sent}__isnull": True, f"{sending}__isnull": True}).update(**{sending: timezone.now()})
-    if not claimed:
-        return False
-    try:
-        send()
-    except Exception as exc:
-        rows.update(**{sending: None, error: _failure(exc)})
-        raise
-    rows.update(**{sent: timezone.now(), sending: None, error: ""})
-    return True
-
-
-def _failure(exc: Exception) -> str:
-    # The kind of error and its SMTP code: enough for staff, never the text (it can name the address).
-    code = getattr(exc, "smtp_code", None)
-    return f"{type(exc).__name__} (SMTP {code})" if code else type(exc).__name__
-
-
-def is_transient_mail_error(exc: Exception) -> bool:
-    """Whether trying again later may succeed: the server was unreachable or answered 4xx."""
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return 400 <= exc.smtp_code < 500
-    return isinstance(exc, (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError))
+    context = {**context, "site_url": settings.SITE_URL.rstrip("/"), "compliance_email": settings.COMPLIANCE_EMAIL}
+    mail.send(to=to, subject=subject, body=render_to_string(template, context))
 
 
 def _one_line(text: str) -> str:
@@ -74,7 +38,7 @@ def _one_line(text: str) -> str:
 
 
 def enquiry_acknowledge(*, enquiry_id: int) -> bool:
-    """Send the acknowledgement once (see _send_once)."""
+    """Send the acknowledgement once (nextsupport.mail.send_once)."""
 
     def send():
         enquiry = Enquiry.objects.get(pk=enquiry_id)
@@ -86,7 +50,7 @@ def enquiry_acknowledge(*, enquiry_id: int) -> bool:
             context={"enquiry": enquiry, "retention_days": ENQUIRY_RETENTION_DAYS, "grace_days": RESOLVED_ENQUIRY_GRACE_DAYS},
         )
 
-    return _send_once(
+    return mail.send_once(
         Enquiry.objects.filter(pk=enquiry_id),
         sent="acknowledged_at",
         sending="acknowledgement_sending_since",
@@ -109,7 +73,7 @@ def enquiry_reply(*, enquiry: Enquiry, body: str, sender, request=None) -> Enqui
 
 
 def enquiry_reply_send(*, reply_id: int) -> bool:
-    """E-mail a recorded reply once (see _send_once)."""
+    """E-mail a recorded reply once (nextsupport.mail.send_once)."""
 
     def send():
         reply = EnquiryReply.objects.select_related("enquiry").get(pk=reply_id)
@@ -120,9 +84,7 @@ def enquiry_reply_send(*, reply_id: int) -> bool:
             context={"reply": reply, "enquiry": reply.enquiry},
         )
 
-    return _send_once(
-        EnquiryReply.objects.filter(pk=reply_id), sent="sent_at", sending="sending_since", error="send_error", send=send
-    )
+    return mail.send_once(EnquiryReply.objects.filter(pk=reply_id), send=send)
 
 
 @transaction.atomic

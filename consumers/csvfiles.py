@@ -11,6 +11,7 @@ streams the whole file with constant memory, however large it is.
 import codecs
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -50,8 +51,40 @@ class FileShape:
 
 
 def encoding_label(encoding: str) -> str:
-    return {"utf-8-sig": "UTF-8 (with BOM)", "utf-8": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252"}.get(
-        encoding, encoding.upper()
+    return {
+        "utf-8-sig": "UTF-8 (with BOM)",
+        "utf-8": "UTF-8",
+        "utf-16": "UTF-16",
+        "utf-16-le": "UTF-16",
+        "utf-16-be": "UTF-16",
+        "cp1252": "Windows-1252",
+    }.get(encoding, encoding.upper())
+
+
+def duplicate_columns(columns: list[str]) -> list[dict]:
+    """Header names that appear more than once (ignoring case, spaces and punctuation).
+
+    Each comes with the column numbers (1-based, as a spreadsheet counts) and the
+    one we use: the first. The others are not imported unless the client maps
+    one of them instead, so no column is ever dropped without the client being told.
+    """
+    seen: dict[str, list[int]] = {}
+    for position, name in enumerate(columns, start=1):
+        seen.setdefault(" ".join(re.sub(r"[^\w]+", " ", name.casefold()).split()), []).append(position)
+    return [
+        {"name": columns[positions[0] - 1], "columns": positions, "used": positions[0]}
+        for positions in seen.values()
+        if len(positions) > 1
+    ]
+
+
+def duplicate_columns_message(duplicate: dict) -> str:
+    columns = duplicate["columns"]
+    numbers = ", ".join(str(n) for n in columns[:-1]) + f" and {columns[-1]}"
+    return (
+        f"Columns {numbers} are {'both' if len(columns) == 2 else 'all'} called “{duplicate['name']}”. "
+        f"We use column {duplicate['used']}; "
+        "the others are not imported unless you choose one of them below."
     )
 
 
@@ -66,9 +99,17 @@ def inspect(stream, *, size: int, max_bytes: int) -> FileShape:
     stream.seek(0)
     complete = size <= SAMPLE_BYTES
     encoding = detect_encoding(sample, complete=complete)
+    if not encoding.startswith("utf-16"):
+        _refuse_nul_bytes(stream)
     text = _decode_sample(sample, encoding, complete=complete)
     if not text.strip():
         raise ImportFileError("The file holds no text. Export your contacts again and upload the CSV file.", code="empty")
+    if not complete and "\n" not in text and "\r" not in text:
+        raise ImportFileError(
+            f"The first line of the file runs on for more than {SAMPLE_BYTES // 1024} KB without a line break, so it is not a "
+            f"list of contacts with one person per line. {_SAVE_AS_CSV}",
+            code="no_lines",
+        )
     delimiter = detect_delimiter(text)
     records = _sample_records(text, delimiter, complete=complete)
     header, data = records[0], [r for r in records[1:] if any(cell.strip() for cell in r)]
@@ -90,8 +131,9 @@ def detect_encoding(sample: bytes, *, complete: bool = False) -> str:
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    if b"\x00" in sample:
-        raise ImportFileError(f"This is not a text file (it contains binary data). {_SAVE_AS_CSV}", code="not_csv")
+    if unmarked := _utf16_without_bom(sample):
+        return unmarked
+    # NUL bytes are left to _refuse_nul_bytes, which looks through the whole file and names the line.
     try:
         # Incremental, so a character cut in half at the end of a partial sample is not an error.
         # At the end of the whole file it is: a Windows-1252 file ending in "é" (0xE9) is not UTF-8.
@@ -106,6 +148,52 @@ def detect_encoding(sample: bytes, *, complete: bool = False) -> str:
         raise ImportFileError(
             f"We cannot read the text in this file: it is not UTF-8, UTF-16 or Windows-1252. {_SAVE_AS_CSV}", code="encoding"
         ) from None
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """ "utf-16-le" or "utf-16-be" for UTF-16 text saved without its byte-order mark, else None.
+
+    Text in Latin script has a zero byte beside nearly every character; which
+    side it falls tells the byte order. Binary files have zeros too, but not
+    so regularly, and their bytes do not then decode as text.
+    """
+    pairs = sample[: len(sample) // 2 * 2]
+    if len(pairs) < 4:
+        return None
+    even, odd = pairs[0::2], pairs[1::2]
+    for encoding, zeros, chars in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if zeros.count(0) >= 0.6 * len(zeros) and chars.count(0) == 0:
+            try:
+                codecs.getincrementaldecoder(encoding)().decode(pairs, final=False)
+            except UnicodeDecodeError:
+                continue
+            return encoding
+    return None
+
+
+_SCAN_BYTES = 1024 * 1024
+
+
+def _refuse_nul_bytes(stream) -> None:
+    """ImportFileError naming the line of the first NUL byte anywhere in the file (not only in the sample).
+
+    A NUL cannot be in a text file; found only when the import reads that row,
+    it would fail the import after the client had mapped and attested it.
+    """
+    stream.seek(0)
+    line = 1
+    while block := stream.read(_SCAN_BYTES):
+        at = block.find(b"\x00")
+        if at >= 0:
+            line += block.count(b"\n", 0, at)
+            stream.seek(0)
+            raise ImportFileError(
+                f"Line {line:,} of the file contains a NUL byte (binary data), which no text file holds: "
+                f"part of the file is not text, or it was saved in a format we do not read. {_SAVE_AS_CSV}",
+                code="not_csv",
+            )
+        line += block.count(b"\n")
+    stream.seek(0)
 
 
 def _decode_sample(sample: bytes, encoding: str, *, complete: bool) -> str:

@@ -69,7 +69,7 @@ class AttestationForm(forms.Form):
     wording = forms.CharField(
         label="Why you may have them called, in your own words",
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="We keep this statement, your name and the time as the record of your attestation (P19).",
+        help_text="We keep this statement, your name and the time as the record of your attestation.",
     )
     confirm = forms.BooleanField(
         label="I confirm that this is true, and that the list holds nobody under 16.",

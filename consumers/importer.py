@@ -18,6 +18,7 @@ skips rows up to the checkpoint. Duplicates across chunks are found in SQL
 in memory and nothing is lost or doubled when a worker dies mid-file.
 """
 
+import json
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -29,7 +30,7 @@ from django.utils import timezone
 
 from . import csvfiles
 from .models import ConsentRecord, Consumer, ImportJob, ImportProblem, ListMembership
-from .rows import CleanRow, Rejection, RowCleaner, Target
+from .rows import CleanRow, Problem, RowCleaner, Target
 from .selectors import registered_among, suppressed_among
 
 _LOCK_CLASS = 0x4E53_4349  # "NSCI": any constant; the second key is the job id
@@ -190,7 +191,7 @@ class Chunk:
 
     def load(self, batch: list[tuple[int, list[str]]], *, bytes_done: int) -> None:
         counts = Counter(rows_read=len(batch))
-        problems: list[Rejection] = []
+        problems: list[Problem] = []
         rows, minors = self._clean(batch, counts, problems)
         rows = self._screen(rows, set(minors), counts, problems)
         with transaction.atomic():
@@ -201,6 +202,7 @@ class Chunk:
             created, updated, repeated = self._copy_and_upsert(rows)
             counts.update(created=created, updated=updated, duplicates=len(repeated))
             problems += [self._duplicate(row_number, None) for row_number in repeated]
+            problems += self._warnings_of_imported(rows, set(repeated), counts)
             self._record_problems(problems, counts)
             _advance_checkpoint(self.job, counts, last_row=batch[-1][0], bytes_done=bytes_done)
 
@@ -208,7 +210,7 @@ class Chunk:
         rows, minors, first_seen = [], [], {}
         for row_number, cells in batch:
             result = self.cleaner.clean(row_number, cells)
-            if isinstance(result, Rejection):
+            if isinstance(result, Problem):
                 counts["rejected"] += 1
                 if result.minor_phone_index is not None:
                     counts["minors"] += 1
@@ -229,7 +231,7 @@ class Chunk:
             # P48: a row without a date of birth must not bring in a number that
             # another row of this chunk shows is a child's. (Later chunks and
             # files find it on the do-not-call list, not written yet for this one.)
-            (minors, "suppressed", "Under 16 (P48): another row of this file shows this number is a child's. Not imported."),
+            (minors, "suppressed", "Under 16: another row of this file shows this number is a child's. Not imported."),
             (
                 suppressed_among(indexes, organisation=self.organisation),
                 "suppressed",
@@ -249,12 +251,19 @@ class Chunk:
                 continue
             _, counter, reason = rule
             counts[counter] += 1
-            problems.append(Rejection(row.row_number, self.phone_column, None, reason))
+            problems.append(Problem(row.row_number, self.phone_column, None, reason))
         return kept
 
-    def _duplicate(self, row_number: int, first: int | None) -> Rejection:
+    @staticmethod
+    def _warnings_of_imported(rows: list[CleanRow], repeated: set[int], counts: Counter) -> list[Problem]:
+        """The warnings of the rows that were written: a screened-out or duplicate row's values are not reported."""
+        warned = [row for row in rows if row.warnings and row.row_number not in repeated]
+        counts["warnings"] += len(warned)
+        return [warning for row in warned for warning in row.warnings]
+
+    def _duplicate(self, row_number: int, first: int | None) -> Problem:
         earlier = f"row {first:,}" if first else "an earlier row"
-        return Rejection(row_number, self.phone_column, None, f"Same phone number as {earlier}: imported once.")
+        return Problem(row_number, self.phone_column, None, f"Same phone number as {earlier}: imported once.")
 
     def _copy_and_upsert(self, rows: list[CleanRow]) -> tuple[int, int, list[int]]:
         if not rows:
@@ -302,12 +311,18 @@ class Chunk:
             "purposes": job.consent_purposes,
         }
 
-    def _record_problems(self, problems: list[Rejection], counts: Counter) -> None:
+    def _record_problems(self, problems: list[Problem], counts: Counter) -> None:
         room = max(0, MAX_LISTED_PROBLEMS - self.job.problems_listed)
         listed = sorted(problems, key=lambda p: p.row_number)[:room]
         ImportProblem.objects.bulk_create(
             ImportProblem(
-                job_id=self.job.pk, row_number=p.row_number, column=p.column[:200], value=p.value, reason=p.reason[:300]
+                job_id=self.job.pk,
+                row_number=p.row_number,
+                column=p.column[:200],
+                value=p.value,
+                reason=p.reason[:300],
+                kept=p.kept,
+                cells=json.dumps(p.cells, ensure_ascii=False) if p.cells is not None else None,
             )
             for p in listed
         )
@@ -324,6 +339,7 @@ _COUNTERS = (
     "suppressed",
     "screened_out",
     "duplicates",
+    "warnings",
     "problems_listed",
 )
 

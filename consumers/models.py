@@ -101,6 +101,11 @@ class LawfulBasisAttestation(AppendOnlyModel):
     wording = models.TextField(help_text="The client's own statement of why it may have these people called.")
     # Users are anonymised, never deleted, so the link to who attested holds.
     attested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Set when the attestation came through the API: the key that sent it. `attested_by` is
+    # then the person who created the key, who answers for what it attests.
+    api_key = models.ForeignKey(
+        "accounts.APIKey", null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     attested_at = models.DateTimeField(auto_now_add=True)
 
     refuse_update = "An attestation is evidence and cannot be changed; record a new one."
@@ -249,6 +254,7 @@ class ImportJob(models.Model):
     suppressed = models.IntegerField(default=0)
     screened_out = models.IntegerField(default=0, help_text="Numbers registered with the TPS or CTPS (marketing lists).")
     duplicates = models.IntegerField(default=0)
+    warnings = models.IntegerField(default=0, help_text="Rows imported without a value that was not valid (e-mail, postcode...).")
     problems_listed = models.IntegerField(default=0)
     # The last data row whose results are committed (header is row 1).
     checkpoint_row = models.IntegerField(default=1)
@@ -285,9 +291,10 @@ class ImportJob(models.Model):
 @privacy.register(
     category=privacy.Category.CONSUMER,
     controller=privacy.Controller.CLIENT,
-    fields=("row_number", "column", "value", "reason"),
-    # Only values that failed validation are kept, so there is no identifier
-    # to find them by; they go 30 days after the import.
+    fields=("row_number", "column", "value", "reason", "cells"),
+    # Only values that failed validation, and the imported columns of rows
+    # that were rejected, are kept: no identifier that passed validation to
+    # find them by. They go 30 days after the import.
     subject={},
     organisation="job__organisation",
     retention=privacy.Retention(
@@ -305,6 +312,12 @@ class ImportProblem(models.Model):
     # unreadable number); never for suppressed, screened-out or under-16 rows.
     value = EncryptedTextField(null=True, blank=True)
     reason = models.CharField(max_length=300)
+    # A warning: the row was imported, without this value.
+    kept = models.BooleanField(default=False)
+    # A rejected row's values in the columns the client chose to import (JSON, by column number),
+    # so "Download the rejected rows" can give them back to correct. Never the columns we
+    # drop (P10), never for suppressed, screened-out or under-16 rows.
+    cells = EncryptedTextField(null=True, blank=True)
 
     class Meta:
         ordering = ["row_number", "id"]
@@ -393,9 +406,9 @@ class ConsentRecord(AppendOnlyModel):
 
 class SuppressionReason(models.TextChoices):
     OPT_OUT = "opt_out", "Asked not to be called"
-    OBJECTION = "objection", "Objected to the processing (P40)"
+    OBJECTION = "objection", "Objected to the processing"
     ERASURE = "erasure", "Personal data erased on request"
-    UNDER_16 = "under_16", "Under 16 (P48)"
+    UNDER_16 = "under_16", "Under 16"
     CLIENT_REQUEST = "client_request", "Client asked us not to call"
 
 

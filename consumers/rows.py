@@ -3,8 +3,13 @@
 Only the fields below can be imported (P10). Every other column is dropped
 and the client is told which; columns whose names suggest special-category
 data (health, religion, ethnicity...) are dropped too and may not be mapped.
-A row with any invalid value is rejected whole, with the row number, the
-column and the reason, so the client can fix the file and import it again
+Only the phone number decides whether a person is kept: a row is rejected
+when its number is missing or invalid, or when a rule forbids it (under 16, a
+date of birth we cannot read and so cannot check that rule with, no consent
+date on a marketing list). A bad value in an optional column (e-mail, name,
+postcode, time zone, consent reference) is left out and reported as a warning,
+and the person is imported without it. Every problem names the row, the column
+and the reason, so the client can fix the file and import it again
 (re-imports update, never duplicate).
 """
 
@@ -22,7 +27,7 @@ from django.utils import timezone
 from nextsupport.fields import digest
 from nextsupport.identifiers import InvalidEmail, InvalidPhoneNumber, normalise_phone
 
-from .selectors import is_under_16
+from .selectors import EARLIEST_CONSENT, is_under_16
 
 
 class Target(models.TextChoices):
@@ -207,7 +212,7 @@ def mapping_problems(columns: list[str], mapping: dict[str, str], *, marketing: 
     if Target.PHONE not in targets:
         problems.append("Choose the column that holds the phone number.")
     if marketing and Target.CONSENT_GIVEN_AT not in targets:
-        problems.append("A marketing list needs the column with the date each person consented to calls (P18).")
+        problems.append("A marketing list needs the column with the date each person consented to calls.")
     if not marketing and any(t in CONSENT_TARGETS for t in targets):
         problems.append("Consent columns apply to marketing lists only; set them to “Don't import”.")
     return problems
@@ -232,6 +237,21 @@ def dropped_columns(columns: list[str], mapping: dict[str, str]) -> list[dict]:
 
 
 @dataclass(slots=True)
+class Problem:
+    """A line of the error report: the row was rejected, or (`kept`) imported without the value."""
+
+    row_number: int
+    column: str
+    value: str | None  # shown in the error report only when it helps fix the file
+    reason: str
+    kept: bool = False
+    minor_phone_index: bytes | None = None  # P48: the number of a person found to be under 16
+    # The row's values in the columns we import, by column number, for "Download the rejected rows".
+    # Set only for rows the client can correct; never for a child's row.
+    cells: dict[str, str] | None = None
+
+
+@dataclass(slots=True)
 class CleanRow:
     row_number: int
     phone: str
@@ -244,15 +264,7 @@ class CleanRow:
     timezone: str | None
     consent_at: datetime.datetime | None
     consent_reference: str | None
-
-
-@dataclass(slots=True)
-class Rejection:
-    row_number: int
-    column: str
-    value: str | None  # shown in the error report only when it helps fix the file
-    reason: str
-    minor_phone_index: bytes | None = None  # P48: the number of a person found to be under 16
+    warnings: list[Problem]
 
 
 # re.ASCII: \d would also match other scripts' digits ("٢٠٢٦"), which some parsers below refuse.
@@ -289,9 +301,15 @@ class RowCleaner:
     def _column(self, target: str) -> str:
         return self.columns[self.at[target]]
 
-    def clean(self, row_number: int, cells: list[str]) -> CleanRow | Rejection:
+    def clean(self, row_number: int, cells: list[str]) -> CleanRow | Problem:
+        rejection = self._rejection(row_number, cells)
+        if isinstance(rejection, Problem) and rejection.minor_phone_index is None:
+            rejection.cells = {str(i): cells[i] for i in self.at.values() if i < len(cells)}
+        return rejection
+
+    def _rejection(self, row_number: int, cells: list[str]) -> CleanRow | Problem:
         if len(cells) > self.width and any(c.strip() for c in cells[self.width :]):
-            return Rejection(
+            return Problem(
                 row_number,
                 "",
                 None,
@@ -299,57 +317,84 @@ class RowCleaner:
             )
         phone, problem = self._phone(self._cell(cells, Target.PHONE))
         if problem:
-            return Rejection(row_number, self._column(Target.PHONE), *problem)
+            return Problem(row_number, self._column(Target.PHONE), *problem)
         phone_index = digest("phone", phone)
         dob = None
         if Target.DATE_OF_BIRTH in self.at:
             raw = self._cell(cells, Target.DATE_OF_BIRTH)
             dob, problem = self._date_of_birth(raw)
             if problem:
-                return Rejection(row_number, self._column(Target.DATE_OF_BIRTH), raw, problem)
+                # Not a warning: without a readable date we cannot tell whether this is a child (P48).
+                return Problem(row_number, self._column(Target.DATE_OF_BIRTH), raw, problem)
             if is_under_16(dob, today=self.today):
                 # Counted, never stored: not even the value goes in the report.
-                return Rejection(
+                return Problem(
                     row_number,
                     self._column(Target.DATE_OF_BIRTH),
                     None,
-                    "Under 16: we never hold data of people under 16 (P48). The row was not imported.",
+                    "Under 16: we never hold data of people under 16. The row was not imported.",
                     minor_phone_index=phone_index,
                 )
-        return self._rest(row_number, cells, phone, phone_index, dob)
-
-    def _rest(self, row_number, cells, phone, phone_index, dob) -> CleanRow | Rejection:
-        name, problem = self._name(cells)
-        if problem:
-            return Rejection(row_number, problem[0], None, problem[1])
-        email = email_index = None
-        raw = self._cell(cells, Target.EMAIL)
-        if raw:
-            try:
-                email_index = digest("email", raw)  # normalises, and so validates
-                email = raw
-            except InvalidEmail:
-                return Rejection(row_number, self._column(Target.EMAIL), raw, "Not a valid e-mail address.")
-        postcode = None
-        raw = self._cell(cells, Target.POSTCODE)
-        if raw:
-            match = _POSTCODE.fullmatch(raw.upper().replace(" ", ""))
-            if not match:
-                return Rejection(row_number, self._column(Target.POSTCODE), raw, "Not a UK postcode.")
-            postcode = " ".join(part for part in match.groups() if part)
-        zone = self._cell(cells, Target.TIMEZONE) or None
-        if zone and zone not in _timezones():
-            return Rejection(row_number, self._column(Target.TIMEZONE), zone, "Not a time zone name such as Europe/London.")
         consent_at = None
         if self.marketing:
             raw = self._cell(cells, Target.CONSENT_GIVEN_AT)
             consent_at, problem = self._consent_at(raw)
             if problem:
-                return Rejection(row_number, self._column(Target.CONSENT_GIVEN_AT), raw or None, problem)
+                return Problem(row_number, self._column(Target.CONSENT_GIVEN_AT), raw or None, problem)
+        warnings: list[Problem] = []
+        return CleanRow(
+            row_number,
+            phone,
+            phone_index,
+            self._kept(row_number, warnings, self._name(cells)),
+            *self._email(row_number, cells, warnings),
+            dob,
+            self._kept(row_number, warnings, self._postcode(cells)),
+            self._kept(row_number, warnings, self._timezone(cells)),
+            consent_at,
+            self._kept(row_number, warnings, self._reference(cells)),
+            warnings,
+        )
+
+    @staticmethod
+    def _kept(row_number: int, warnings: list[Problem], checked: tuple) -> str | None:
+        """The value, or None with a warning: a bad optional value never costs the person their place."""
+        value, problem = checked
+        if problem:
+            column, raw, reason = problem
+            warnings.append(Problem(row_number, column, raw, reason, kept=True))
+        return value
+
+    def _email(self, row_number: int, cells, warnings: list[Problem]) -> tuple[str | None, bytes | None]:
+        raw = self._cell(cells, Target.EMAIL)
+        if not raw:
+            return None, None
+        try:
+            return raw, digest("email", raw)  # normalises, and so validates
+        except InvalidEmail:
+            self._kept(row_number, warnings, (None, (self._column(Target.EMAIL), raw, "Not a valid e-mail address.")))
+            return None, None
+
+    def _postcode(self, cells) -> tuple[str | None, tuple | None]:
+        raw = self._cell(cells, Target.POSTCODE)
+        if not raw:
+            return None, None
+        match = _POSTCODE.fullmatch(raw.upper().replace(" ", ""))
+        if not match:
+            return None, (self._column(Target.POSTCODE), raw, "Not a UK postcode.")
+        return " ".join(part for part in match.groups() if part), None
+
+    def _timezone(self, cells) -> tuple[str | None, tuple | None]:
+        zone = self._cell(cells, Target.TIMEZONE) or None
+        if zone and zone not in _timezones():
+            return None, (self._column(Target.TIMEZONE), zone, "Not a time zone name such as Europe/London.")
+        return zone, None
+
+    def _reference(self, cells) -> tuple[str | None, tuple | None]:
         reference = self._cell(cells, Target.CONSENT_REFERENCE) or None
         if reference and len(reference) > 200:
-            return Rejection(row_number, self._column(Target.CONSENT_REFERENCE), None, "Longer than 200 characters.")
-        return CleanRow(row_number, phone, phone_index, name, email, email_index, dob, postcode, zone, consent_at, reference)
+            return None, (self._column(Target.CONSENT_REFERENCE), None, "The consent reference is longer than 200 characters.")
+        return reference, None
 
     def _phone(self, raw: str) -> tuple[str | None, tuple | None]:
         if not raw:
@@ -368,7 +413,7 @@ class RowCleaner:
             name = " ".join(p for p in (self._cell(cells, Target.FIRST_NAME), self._cell(cells, Target.LAST_NAME)) if p)
         if len(name) > 200:
             column = self._column(Target.NAME) if Target.NAME in self.at else "Name"
-            return None, (column, "The name is longer than 200 characters.")
+            return None, (column, None, "The name is longer than 200 characters.")
         return name or None, None
 
     def _date_of_birth(self, raw: str) -> tuple[datetime.date | None, str | None]:
@@ -385,7 +430,7 @@ class RowCleaner:
 
     def _consent_at(self, raw: str) -> tuple[datetime.datetime | None, str | None]:
         if not raw:
-            return None, "No consent date: every row of a marketing list needs the date the person consented (P18)."
+            return None, "No consent date: every row of a marketing list needs the date the person consented to calls."
         date, time = _parse_date(raw)
         if date is None:
             return None, f"Not a date: {_DATE_HELP}, optionally with a time (HH:MM)."
@@ -394,6 +439,8 @@ class RowCleaner:
             return None, problem
         if moment > self.now:
             return None, "The consent date is in the future."
+        if moment < EARLIEST_CONSENT:
+            return None, f"The consent date is before {EARLIEST_CONSENT:%Y}: check the date."
         return moment, None
 
     def _with_time(self, date: datetime.date, time: re.Match | None) -> tuple[datetime.datetime | None, str | None]:

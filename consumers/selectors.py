@@ -16,15 +16,17 @@ enforced in one path and forgotten in another:
 """
 
 import datetime
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from nextsupport.fields import digest
-from nextsupport.identifiers import normalise_email
+from nextsupport.identifiers import mask_email, mask_phone, normalise_email
 
 from .models import (
     ConsentRecord,
@@ -40,6 +42,9 @@ from .models import (
 )
 
 MINIMUM_AGE = 16
+# A consent said to be older than this is a typo or a broken export, not evidence (and before 1900 the
+# UK's clock was not even on GMT, so such a time cannot be written as an ordinary offset).
+EARLIEST_CONSENT = datetime.datetime(1990, 1, 1, tzinfo=datetime.UTC)
 SCREENING_MAX_AGE = datetime.timedelta(days=28)
 # An AI marketing call is an automated call: PECR wants consent to marketing
 # calls, and to automated ones specifically.
@@ -173,9 +178,9 @@ def _latest_consent_actions(
 def processing_stopped(consumer: Consumer) -> str | None:
     """P38/P40: why this consumer must not be processed (called) at all, or None."""
     if consumer.objected_at:
-        return "The person objected to being called (P40)."
+        return "The person objected to being called."
     if consumer.restricted_at:
-        return "Processing of this person's data is restricted (P38)."
+        return "Processing of this person's data is restricted."
     return None
 
 
@@ -218,16 +223,14 @@ NO_CONSENT = "no_consent"
 def _list_refusals(contact_list: ContactList, *, now: datetime.datetime | None = None) -> list[Refusal]:
     refusals = []
     if current_attestation(contact_list) is None:
-        refusals.append(Refusal(LIST_UNUSABLE, "No lawful basis has been attested for this list (P19)."))
+        refusals.append(Refusal(LIST_UNUSABLE, "No lawful basis has been attested for this list."))
     imported = getattr(contact_list, "has_completed_import", None)
     if imported is None:
         imported = contact_list.import_jobs.filter(status=ImportJob.Status.COMPLETED).exists()
     if not imported:
         refusals.append(Refusal(LIST_UNUSABLE, "No import into this list has completed."))
     if contact_list.is_marketing and not screening_is_current(contact_list, now=now):
-        refusals.append(
-            Refusal(SCREENING_STALE, "The list has not been screened against the TPS/CTPS in the last 28 days (P49).")
-        )
+        refusals.append(Refusal(SCREENING_STALE, "The list has not been screened against the TPS/CTPS in the last 28 days."))
     return refusals
 
 
@@ -306,7 +309,7 @@ def _call_facts(consumer_ids: list[int], list_ids: list[int], *, marketing: bool
 def _consumer_refusals(consumer, facts, lists, list_refusals) -> list[Refusal]:
     on_lists = [lists[pk] for pk in (facts[0] if facts else [])]
     if not on_lists:
-        return [Refusal(NOT_ON_LIST, "The consumer is not on this list (P05).")]
+        return [Refusal(NOT_ON_LIST, "The consumer is not on this list.")]
     _, suppressed, registered, consent = facts
     usable = [cl for cl in on_lists if not list_refusals[cl.pk]]
     refusals = [] if usable else list(list_refusals[on_lists[0].pk])
@@ -314,22 +317,22 @@ def _consumer_refusals(consumer, facts, lists, list_refusals) -> list[Refusal]:
     if stopped:
         refusals.append(Refusal(STOPPED, stopped))
     if suppressed:
-        refusals.append(Refusal(SUPPRESSED, "The number is on the do-not-call list (P40)."))
+        refusals.append(Refusal(SUPPRESSED, "The number is on the do-not-call list."))
     if any(cl.is_marketing for cl in usable or on_lists):
         if registered:
-            refusals.append(Refusal(TPS_REGISTERED, "The number is registered with the TPS or CTPS (P49)."))
+            refusals.append(Refusal(TPS_REGISTERED, "The number is registered with the TPS or CTPS."))
         latest = dict(entry.split(":", 1) for entry in consent or [] if entry)
         for purpose in MARKETING_CONSENT_PURPOSES:
             if latest.get(purpose) != ConsentRecord.Action.GIVEN:
                 label = ConsentRecord.Purpose(purpose).label
-                refusals.append(Refusal(NO_CONSENT, f"No valid consent for {label[0].lower()}{label[1:]} (P18)."))
+                refusals.append(Refusal(NO_CONSENT, f"No valid consent for {label[0].lower()}{label[1:]}."))
     return refusals
 
 
 def call_refusals(*, consumer: Consumer, contact_list: ContactList, now: datetime.datetime | None = None) -> list[str]:
     """Every reason this consumer may not be called from this list now; empty when the call may go ahead."""
     if consumer.organisation_id != contact_list.organisation_id:
-        return [Refusal(NOT_ON_LIST, "The consumer is not on this list (P05).").message]
+        return [Refusal(NOT_ON_LIST, "The consumer is not on this list.").message]
     refusals = call_refusals_among([consumer], contact_lists=[contact_list], now=now)[consumer.pk]
     return [refusal.message for refusal in refusals]
 
@@ -393,8 +396,170 @@ def lists_of(consumer: Consumer) -> QuerySet[ContactList]:
     return ContactList.objects.filter(memberships__consumer=consumer).order_by("name")
 
 
-def list_members(contact_list: ContactList) -> QuerySet[Consumer]:
-    return Consumer.objects.filter(memberships__contact_list=contact_list).order_by("id")
+class MemberState:
+    """What the members filter (portal and API) can ask for: who may be called, and who may not and why."""
+
+    ACTIVE = "active"  # nothing of the person's own stops a call (list-wide rules aside)
+    RESTRICTED = "restricted"
+    OBJECTED = "objected"
+    SUPPRESSED = "suppressed"  # on the do-not-call list
+    CHOICES = [
+        (ACTIVE, "May be called"),
+        (RESTRICTED, "Restricted"),
+        (OBJECTED, "Objected"),
+        (SUPPRESSED, "On the do-not-call list"),
+    ]
+    VALUES = [value for value, _ in CHOICES]
+
+
+def list_members(contact_list: ContactList, *, state: str | None = None) -> QuerySet[Consumer]:
+    """The people on a list, oldest first, with `suppressed` annotated; `state` narrows them (MemberState)."""
+    own = Suppression.objects.filter(organisation_id=contact_list.organisation_id, phone_index=OuterRef("phone_index"))
+    platform = PlatformSuppression.objects.filter(phone_index=OuterRef("phone_index"))
+    members = Consumer.objects.filter(memberships__contact_list=contact_list).annotate(suppressed=Exists(own) | Exists(platform))
+    if state == MemberState.SUPPRESSED:
+        members = members.filter(suppressed=True)
+    elif state == MemberState.OBJECTED:
+        members = members.filter(objected_at__isnull=False)
+    elif state == MemberState.RESTRICTED:
+        members = members.filter(restricted_at__isnull=False, objected_at__isnull=True)
+    elif state == MemberState.ACTIVE:
+        members = members.filter(suppressed=False, objected_at__isnull=True, restricted_at__isnull=True)
+    return members.order_by("id")
+
+
+def member_state(consumer: Consumer) -> str:
+    """The MemberState of one member of `list_members` (the first that applies)."""
+    if getattr(consumer, "suppressed", False):
+        return MemberState.SUPPRESSED
+    if consumer.objected_at:
+        return MemberState.OBJECTED
+    if consumer.restricted_at:
+        return MemberState.RESTRICTED
+    return MemberState.ACTIVE
+
+
+# Fields of a consumer that are personal data, and what a member without SEE_PERSONAL_DATA sees instead.
+_MASKED = {
+    "name": lambda c: None,
+    "phone": lambda c: mask_phone(c.phone),
+    "email": lambda c: mask_email(c.email) if c.email else None,
+    "date_of_birth": lambda c: None,
+    "postcode": lambda c: None,
+    "restriction_reason": lambda c: None,
+}
+
+
+class MaskedConsumer:
+    """A consumer as seen without the capability to see personal data: its state and dates,
+    the last digits of the number, a hint of the address; never the name or anything else.
+
+    Wraps the record, so templates and serializers read it like a Consumer."""
+
+    masked = True
+
+    def __init__(self, consumer: Consumer):
+        self._consumer = consumer
+
+    @property
+    def record(self) -> Consumer:
+        return self._consumer
+
+    def __getattr__(self, name):
+        if name in _MASKED:
+            return _MASKED[name](self._consumer)
+        return getattr(self._consumer, name)
+
+
+def as_seen_by(consumers, *, personal_data: bool):
+    """The consumers as someone with (or without) the capability to see personal data may see them."""
+    return list(consumers) if personal_data else [MaskedConsumer(c) for c in consumers]
+
+
+def members_export_rows(contact_list: ContactList) -> Iterator[list]:
+    """The rows of a list export (P39's CSV, for the client): one person a line, streamed."""
+    for consumer in list_members(contact_list).iterator(chunk_size=2000):
+        yield [
+            consumer.name,
+            consumer.phone,
+            consumer.email,
+            consumer.date_of_birth.isoformat() if consumer.date_of_birth else "",
+            consumer.postcode,
+            consumer.timezone,
+            member_state(consumer),
+            consumer.created_at.isoformat(),
+        ]
+
+
+MEMBERS_EXPORT_HEADER = ["Name", "Phone", "Email", "Date of birth", "Postcode", "Time zone", "State", "Added"]
+
+
+# --- Lookups for the portal and the API: always within one organisation (P04) ---------
+
+
+def contact_list_of(organisation, list_id) -> ContactList:
+    return get_object_or_404(ContactList, pk=list_id, organisation=organisation)
+
+
+def import_job_of(organisation, job_id) -> ImportJob:
+    return get_object_or_404(ImportJob.objects.select_related("contact_list"), pk=job_id, organisation=organisation)
+
+
+def consumer_of(organisation, consumer_id) -> Consumer:
+    return get_object_or_404(Consumer, pk=consumer_id, organisation=organisation)
+
+
+def import_progress(job: ImportJob) -> dict:
+    """An import's figures as the progress bar and the API show them."""
+    return {
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "finished": job.finished,
+        "percent": job.percent_done,
+        "total_rows": job.total_rows,
+        "rows_read": job.rows_read,
+        "accepted": job.accepted,
+        "created": job.created,
+        "updated": job.updated,
+        "warnings": job.warnings,
+        "rejected": job.rejected,
+        "minors": job.minors,
+        "suppressed": job.suppressed,
+        "screened_out": job.screened_out,
+        "duplicates": job.duplicates,
+        "rejected_rows_available": job.finished and rejected_rows_exist(job),
+        "failure_reason": job.failure_reason,
+    }
+
+
+def discarding_leaves_list_empty(job: ImportJob) -> bool:
+    """Whether discarding this upload leaves its list with nothing: no people, no other upload, no attestation."""
+    contact_list = job.contact_list
+    return not (
+        contact_list.import_jobs.exclude(pk=job.pk).exists()
+        or contact_list.memberships.exists()
+        or contact_list.attestations.exists()
+    )
+
+
+def _correctable(job: ImportJob) -> QuerySet:
+    return job.problems.filter(kept=False, cells__isnull=False)
+
+
+def rejected_rows_exist(job: ImportJob) -> bool:
+    return _correctable(job).exists()
+
+
+def rejected_rows(job: ImportJob) -> Iterator[list[str]]:
+    """The rejected rows the client can correct, in the file's own columns, ready to upload again.
+
+    Columns the import did not keep are left empty: we never stored them (P10).
+    Suppressed, screened-out and under-16 rows never had their values kept.
+    """
+    width = len(job.columns)
+    for problem in _correctable(job).order_by("row_number", "id").iterator(chunk_size=2000):
+        cells = json.loads(problem.cells)
+        yield [cells.get(str(index), "") for index in range(width)]
 
 
 def consumers_with_phone_in(*, organisation, phone_indexes: Iterable[bytes]) -> QuerySet[Consumer]:
@@ -403,6 +568,16 @@ def consumers_with_phone_in(*, organisation, phone_indexes: Iterable[bytes]) -> 
 
 def suppression_counts(organisation) -> dict[str, int]:
     return dict(Suppression.objects.filter(organisation=organisation).values_list("reason").annotate(n=Count("id")).order_by())
+
+
+def imports_in_progress(organisation) -> list[ImportJob]:
+    """Uploads waiting for their columns, and imports queued or running, newest first."""
+    waiting = (ImportJob.Status.UPLOADED, *ACTIVE_IMPORT_STATUSES)
+    return list(
+        ImportJob.objects.filter(organisation=organisation, status__in=waiting)
+        .select_related("contact_list")
+        .order_by("-uploaded_at")[:10]
+    )
 
 
 def imports_needing_a_worker(*, stalled_before: datetime.datetime) -> QuerySet[ImportJob]:

@@ -16,6 +16,8 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.models import Capability
+from accounts.selectors import membership_for
 from nextsupport import audit
 from nextsupport.fields import digest
 
@@ -36,8 +38,10 @@ from .models import (
 from .rows import dropped_columns, is_special_category, mapping_problems
 from .selectors import (
     ACTIVE_IMPORT_STATUSES,
+    EARLIEST_CONSENT,
     MARKETING_CONSENT_PURPOSES,
     current_registers,
+    discarding_leaves_list_empty,
     has_valid_consent,
     missing_registers,
     registered_among,
@@ -275,6 +279,8 @@ def _check_consent_entry(*, purpose, method, occurred_at, wording, wording_versi
         errors["occurred_at"] = "Give the date and time."
     elif occurred_at > timezone.now():
         errors["occurred_at"] = "The date is in the future."
+    elif occurred_at < EARLIEST_CONSENT:
+        errors["occurred_at"] = f"The date is before {EARLIEST_CONSENT:%Y}: check it, it cannot be a consent we hold."
     if wording is not None and not (wording or "").strip() and not (wording_version or "").strip():
         errors["wording"] = "Give the wording the person agreed to, or the version of your consent text."
     if errors:
@@ -344,6 +350,14 @@ def consent_withdraw(
 # --- Contact lists ------------------------------------------------------------------
 
 
+def marketing_unavailable_message(missing: list[str]) -> str:
+    return (
+        f"Marketing lists are screened against the TPS and CTPS before anyone is called, and NextSupport has not "
+        f"loaded: {', '.join(missing)}. You can create a customer-service list now; for marketing, please try again "
+        "later or contact support."
+    )
+
+
 @transaction.atomic
 def contact_list_create(*, organisation, name: str, purpose: str, created_by=None) -> ContactList:
     name = name.strip()
@@ -353,12 +367,40 @@ def contact_list_create(*, organisation, name: str, purpose: str, created_by=Non
         raise ValidationError({"purpose": "Choose what the list will be called for."})
     if ContactList.objects.filter(organisation=organisation, name__iexact=name).exists():
         raise ValidationError({"name": "You already have a list with this name."})
+    if purpose == ContactList.Purpose.MARKETING and (missing := missing_registers()):
+        # Told now, not at the last step of the first import, which could not start without them.
+        raise ValidationError({"purpose": marketing_unavailable_message(missing)})
     return ContactList.objects.create(organisation=organisation, name=name, purpose=purpose, created_by=created_by)
 
 
+def _attesting_person(contact_list: ContactList, by, api_key):
+    """The named person an attestation records (P19): the signed-in person, or the creator of the API key.
+
+    A key attests on behalf of whoever created it, and only while that person
+    may still manage the organisation's contacts: an attestation nobody answers for is no evidence.
+    """
+    if by is not None:
+        return by
+    creator = getattr(api_key, "created_by", None)
+    membership = membership_for(creator, contact_list.organisation_id) if creator else None
+    if membership is None or not membership.can(Capability.MANAGE_CONTACTS):
+        raise ValidationError(
+            "An attestation names the person who answers for it. The person who created this API key can no longer "
+            "manage contacts, so it cannot attest: ask an admin to create a new key, or attest in the portal.",
+            code="no_person",
+        )
+    return creator
+
+
 @transaction.atomic
-def contact_list_attest(*, contact_list: ContactList, basis: str, wording: str, by, request=None) -> LawfulBasisAttestation:
-    """P19: the uploader states the lawful basis for the list, in their own words; kept as evidence."""
+def contact_list_attest(
+    *, contact_list: ContactList, basis: str, wording: str, by=None, api_key=None, request=None
+) -> LawfulBasisAttestation:
+    """P19: the uploader states the lawful basis for the list, in their own words; kept as evidence.
+
+    `by` is the signed-in person; with an API key instead, the key and its creator are recorded.
+    """
+    person = _attesting_person(contact_list, by, api_key)
     errors = {}
     if basis not in LawfulBasisAttestation.Basis.values:
         errors["basis"] = "Choose the lawful basis."
@@ -374,9 +416,16 @@ def contact_list_attest(*, contact_list: ContactList, basis: str, wording: str, 
         list_name=contact_list.name,
         basis=basis,
         wording=wording.strip(),
-        attested_by=by,
+        attested_by=person,
+        api_key=api_key,
     )
-    audit.record("contact_list.attested", request=request, actor=by, target=contact_list, details={"basis": basis})
+    audit.record(
+        "contact_list.attested",
+        request=request,
+        actor=by,
+        target=contact_list,
+        details={"basis": basis, "on_behalf_of": person.pk} if by is None else {"basis": basis},
+    )
     return attestation
 
 
@@ -529,6 +578,13 @@ def import_job_create(*, contact_list: ContactList, upload, uploaded_by, request
     return job
 
 
+@transaction.atomic
+def contact_list_create_from_upload(*, organisation, name: str, purpose: str, upload, created_by, request=None) -> ImportJob:
+    """A new list with its first file: one step for the client, so a file we cannot import leaves no empty list behind."""
+    contact_list = contact_list_create(organisation=organisation, name=name, purpose=purpose, created_by=created_by)
+    return import_job_create(contact_list=contact_list, upload=upload, uploaded_by=created_by, request=request)
+
+
 def import_job_preview(job: ImportJob) -> list[list[str]]:
     """The first rows of the uploaded file, for the mapping step (read from the file, never stored).
 
@@ -549,10 +605,26 @@ def import_job_start(
     consent_purposes: list[str] | None = None,
     consent_wording: str = "",
     consent_wording_version: str = "",
+    attestation: dict | None = None,
     by=None,
+    api_key=None,
     request=None,
 ) -> ImportJob:
-    """Confirm the column mapping and queue the import. The list must be attested first (P19)."""
+    """Confirm the column mapping and queue the import: what "Start the import" means, in the portal and the API.
+
+    The list must have an attested lawful basis (P19); `attestation` ({"basis", "wording"})
+    records one in the same transaction, so a refused start leaves no attestation behind
+    and an accepted one never runs unattested.
+    """
+    if attestation is not None:
+        contact_list_attest(
+            contact_list=job.contact_list,
+            basis=attestation.get("basis", ""),
+            wording=attestation.get("wording", ""),
+            by=by,
+            api_key=api_key,
+            request=request,
+        )
     job = ImportJob.objects.select_for_update().select_related("contact_list").filter(pk=job.pk).first()
     if job is None:  # its list was deleted while we waited for the lock
         raise ValidationError("This upload no longer exists: its list was deleted.", code="gone")
@@ -565,16 +637,13 @@ def import_job_start(
     if problems:
         errors["mapping"] = problems
     if not job.contact_list.attestations.exists():
-        errors["attestation"] = "Attest the lawful basis for this list before importing into it (P19)."
+        errors["attestation"] = "Attest the lawful basis for this list before importing into it."
     consent_purposes = list(dict.fromkeys(consent_purposes or []))
     if marketing:
         errors.update(_consent_evidence_problems(consent_purposes, consent_wording, consent_wording_version))
         missing = missing_registers()
         if missing:
-            errors["screening"] = (
-                f"Marketing lists are screened against the TPS and CTPS, and NextSupport has not loaded: {', '.join(missing)}. "
-                "Please try again later or contact support."
-            )
+            errors["screening"] = marketing_unavailable_message(missing)
     if errors:
         raise ValidationError(errors)
     job.mapping = mapping
@@ -612,13 +681,30 @@ def _consent_evidence_problems(purposes, wording, version) -> dict:
 
 
 @transaction.atomic
-def import_job_discard(*, job: ImportJob, by=None, request=None) -> None:
-    """Throw away an upload that was never imported (its file holds personal data)."""
+def import_job_discard(*, job: ImportJob, by=None, request=None) -> bool:
+    """Throw away an upload that was never imported (its file holds personal data).
+
+    A list left with no people, no other upload and no attestation goes too: it was
+    made for this file and nothing else was ever done with it, so discarding never
+    leaves an empty list behind. Returns True when it did.
+    """
     if job.status != ImportJob.Status.UPLOADED:
         raise ValidationError("Only an upload that has not been imported can be discarded.")
     job.file.delete(save=False)
     audit.record("contact_list.upload_discarded", request=request, actor=by, target=job)
+    contact_list, list_goes_too = job.contact_list, discarding_leaves_list_empty(job)
     job.delete()
+    if not list_goes_too:
+        return False
+    audit.record(
+        "contact_list.deleted",
+        request=request,
+        actor=by,
+        target=contact_list,
+        details={"list_id": contact_list.pk, "consumers_deleted": 0, "why": "only_upload_discarded"},
+    )
+    contact_list.delete()
+    return True
 
 
 def import_job_run(*, job_id: int, time_budget: float | None = None) -> str:

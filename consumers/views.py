@@ -5,23 +5,20 @@ list, import or consumer of another organisation is a 404, like one that
 does not exist (P04).
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.access import organisation_view
 from accounts.models import Capability
-from nextsupport import audit, ratelimit
-from nextsupport.exports import csv_response
+from nextsupport import ratelimit
 
-from . import selectors, services
-from .csvfiles import ImportFileError, encoding_label, too_large_message
+from . import http, selectors, services
+from .csvfiles import ImportFileError, duplicate_columns, duplicate_columns_message, encoding_label
 from .forms import (
     AttestationForm,
     ConsentForm,
@@ -42,17 +39,17 @@ from .rows import is_special_category, suggest_mapping
 MEMBERS_PER_PAGE = 50
 
 
-# The portal and the API (consumers.api) find rows only through these: P04.
+# Rows are found only within request.organisation (P04); the API uses the same selectors.
 def list_of(request, list_id) -> ContactList:
-    return get_object_or_404(ContactList, pk=list_id, organisation=request.organisation)
+    return selectors.contact_list_of(request.organisation, list_id)
 
 
 def import_job_of(request, job_id) -> ImportJob:
-    return get_object_or_404(ImportJob.objects.select_related("contact_list"), pk=job_id, organisation=request.organisation)
+    return selectors.import_job_of(request.organisation, job_id)
 
 
 def consumer_of(request, consumer_id) -> Consumer:
-    return get_object_or_404(Consumer, pk=consumer_id, organisation=request.organisation)
+    return selectors.consumer_of(request.organisation, consumer_id)
 
 
 def _can(request, capability) -> bool:
@@ -69,22 +66,6 @@ def _apply_errors(form, exc: ValidationError, renamed: dict[str, str] | None = N
         form.add_error(None, exc.messages)
 
 
-def upload_too_large(request) -> str | None:
-    """Why the request body is too big to hold an acceptable file, or None.
-
-    Checked before Django reads the body, so a huge upload is refused without
-    first being written to a temporary file. (The exact file size is checked
-    again once the file is read.)
-    """
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return None
-    if length > settings.CONTACT_IMPORT_MAX_BYTES + 64 * 1024:
-        return too_large_message(length, settings.CONTACT_IMPORT_MAX_BYTES)
-    return None
-
-
 # --- Contact lists ------------------------------------------------------------------
 
 
@@ -99,7 +80,7 @@ def contact_lists(request):
 def list_new(request):
     form, too_large = ListUploadForm(), None
     if request.method == "POST":
-        too_large = upload_too_large(request)
+        too_large = http.upload_too_large(request)
         if not too_large:
             form = ListUploadForm(request.POST, request.FILES)
             job = _create_list_and_upload(request, form) if form.is_valid() else None
@@ -110,17 +91,14 @@ def list_new(request):
 
 def _create_list_and_upload(request, form) -> ImportJob | None:
     try:
-        # One transaction: a file we cannot import leaves no empty list behind.
-        with transaction.atomic():
-            contact_list = services.contact_list_create(
-                organisation=request.organisation,
-                name=form.cleaned_data["name"],
-                purpose=form.cleaned_data["purpose"],
-                created_by=request.user,
-            )
-            return services.import_job_create(
-                contact_list=contact_list, upload=form.cleaned_data["file"], uploaded_by=request.user, request=request
-            )
+        return services.contact_list_create_from_upload(
+            organisation=request.organisation,
+            name=form.cleaned_data["name"],
+            purpose=form.cleaned_data["purpose"],
+            upload=form.cleaned_data["file"],
+            created_by=request.user,
+            request=request,
+        )
     except ImportFileError as exc:
         form.add_error("file", exc.messages)
     except ValidationError as exc:
@@ -131,26 +109,29 @@ def _create_list_and_upload(request, form) -> ImportJob | None:
 @organisation_view(capability=Capability.VIEW)
 def list_detail(request, list_id):
     contact_list = list_of(request, list_id)
-    page = Paginator(selectors.list_members(contact_list), MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
-    if page.object_list:
-        # Showing a page of people is a bulk read of personal data (P15, P26).
-        audit.record(
-            audit.PERSONAL_DATA_REVEALED,
-            request=request,
-            target=contact_list,
-            details={"view": "list members", "page": page.number, "rows": len(page.object_list)},
-        )
+    state = request.GET.get("state") if request.GET.get("state") in selectors.MemberState.VALUES else None
+    page = Paginator(selectors.list_members(contact_list, state=state), MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    http.revealed(request, "list members", len(page.object_list), page=page.number, target=contact_list)
     context = {
         "contact_list": contact_list,
         "attestation": selectors.current_attestation(contact_list),
         "jobs": contact_list.import_jobs.all()[:20],
         "page": page,
+        "members": selectors.as_seen_by(page.object_list, personal_data=http.sees_personal_data(request)),
+        "state": state,
+        "states": selectors.MemberState.CHOICES,
         "unusable_reasons": selectors.list_unusable_reasons(contact_list),
         "screening_current": selectors.screening_is_current(contact_list),
         "can_manage": _can(request, Capability.MANAGE_CONTACTS),
+        "can_export": _can(request, Capability.EXPORT_DATA),
         "section": "lists",
     }
     return render(request, "consumers/list_detail.html", context)
+
+
+@organisation_view(capability=Capability.EXPORT_DATA)
+def list_export(request, list_id):
+    return http.list_export_response(request, list_of(request, list_id))
 
 
 @organisation_view(capability=Capability.MANAGE_CONTACTS)
@@ -158,7 +139,7 @@ def list_upload(request, list_id):
     contact_list = list_of(request, list_id)
     form, too_large = FileUploadForm(), None
     if request.method == "POST":
-        too_large = upload_too_large(request)
+        too_large = http.upload_too_large(request)
         if not too_large:
             form = FileUploadForm(request.POST, request.FILES)
             if form.is_valid():
@@ -231,7 +212,10 @@ def import_detail(request, job_id):
         "job": job,
         "contact_list": job.contact_list,
         "problems": job.problems.all()[:20],
-        "can_export": _can(request, Capability.EXPORT_DATA),
+        # The report's values are what was in the client's file: personal data.
+        "show_values": http.sees_personal_data(request),
+        "can_download": _can(request, Capability.MANAGE_CONTACTS),
+        "rejected_rows": job.finished and selectors.rejected_rows_exist(job),
         "section": "lists",
     }
     return render(request, "consumers/import_detail.html", context)
@@ -243,24 +227,21 @@ def _mapping_step(request, job):
     form = MappingForm(request.POST or None, **kwargs)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                if needs_attestation:
-                    services.contact_list_attest(
-                        contact_list=job.contact_list,
-                        basis=form.cleaned_data["attest_basis"],
-                        wording=form.cleaned_data["attest_wording"],
-                        by=request.user,
-                        request=request,
-                    )
-                services.import_job_start(
-                    job=job,
-                    mapping=form.mapping(),
-                    consent_purposes=form.cleaned_data.get("consent_purposes"),
-                    consent_wording=form.cleaned_data.get("consent_wording", ""),
-                    consent_wording_version=form.cleaned_data.get("consent_wording_version", ""),
-                    by=request.user,
-                    request=request,
-                )
+            attestation = (
+                {"basis": form.cleaned_data["attest_basis"], "wording": form.cleaned_data["attest_wording"]}
+                if needs_attestation
+                else None
+            )
+            services.import_job_start(
+                job=job,
+                mapping=form.mapping(),
+                consent_purposes=form.cleaned_data.get("consent_purposes"),
+                consent_wording=form.cleaned_data.get("consent_wording", ""),
+                consent_wording_version=form.cleaned_data.get("consent_wording_version", ""),
+                attestation=attestation,
+                by=request.user,
+                request=request,
+            )
             return redirect("consumers:import", request.organisation.pk, job.pk)
         except ValidationError as exc:
             # The attestation's fields are prefixed on the mapping form.
@@ -281,6 +262,7 @@ def _mapping_step(request, job):
         "preview": preview,
         "columns": columns,
         "encoding": encoding_label(job.encoding),
+        "duplicate_columns": [duplicate_columns_message(d) for d in duplicate_columns(job.columns)],
         "section": "lists",
     }
     return render(request, "consumers/import_mapping.html", context)
@@ -289,57 +271,42 @@ def _mapping_step(request, job):
 @never_cache
 @organisation_view(capability=Capability.VIEW)
 def import_progress(request, job_id):
-    job = import_job_of(request, job_id)
-    return JsonResponse(progress_figures(job))
+    return JsonResponse(selectors.import_progress(import_job_of(request, job_id)))
 
 
-def progress_figures(job: ImportJob) -> dict:
-    return {
-        "status": job.status,
-        "status_label": job.get_status_display(),
-        "finished": job.finished,
-        "percent": job.percent_done,
-        "total_rows": job.total_rows,
-        "rows_read": job.rows_read,
-        "accepted": job.accepted,
-        "created": job.created,
-        "updated": job.updated,
-        "rejected": job.rejected,
-        "minors": job.minors,
-        "suppressed": job.suppressed,
-        "screened_out": job.screened_out,
-        "duplicates": job.duplicates,
-        "failure_reason": job.failure_reason,
-    }
-
-
-@organisation_view(capability=Capability.EXPORT_DATA)
+# The error report and the rejected rows are for fixing the file: whoever may upload may download them.
+@organisation_view(capability=Capability.MANAGE_CONTACTS)
 def import_problems_csv(request, job_id):
-    return import_problems_response(request, import_job_of(request, job_id))
+    return http.import_problems_response(request, import_job_of(request, job_id))
 
 
-def import_problems_response(request, job: ImportJob):
-    """The error report as CSV: row, column, value (only where it helps), problem. An audited export (P15)."""
-    audit.record(
-        audit.PERSONAL_DATA_EXPORTED,
-        request=request,
-        target=job,
-        details={"export": "import error report", "rows": job.problems_listed},
-    )
-    rows = ((p.row_number, p.column, p.value or "", p.reason) for p in job.problems.order_by("row_number", "id").iterator(2000))
-    return csv_response(f"import-{job.pk}-problems.csv", ["Row", "Column", "Value", "Problem"], rows)
+@organisation_view(capability=Capability.MANAGE_CONTACTS)
+def import_rejected_rows_csv(request, job_id):
+    return http.rejected_rows_response(request, import_job_of(request, job_id))
 
 
-@require_POST
 @organisation_view(capability=Capability.MANAGE_CONTACTS)
 def import_discard(request, job_id):
     job = import_job_of(request, job_id)
+    if request.method != "POST":
+        context = {
+            "job": job,
+            "contact_list": job.contact_list,
+            "list_goes_too": selectors.discarding_leaves_list_empty(job),
+            "section": "lists",
+        }
+        return render(request, "consumers/import_discard.html", context)
+    list_id = job.contact_list_id
     try:
-        services.import_job_discard(job=job, by=request.user, request=request)
-        messages.success(request, "The upload was discarded and its file deleted.")
+        list_gone = services.import_job_discard(job=job, by=request.user, request=request)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return redirect("consumers:list", request.organisation.pk, job.contact_list_id)
+        return redirect("consumers:import", request.organisation.pk, job.pk)
+    if list_gone:
+        messages.success(request, "The upload was discarded and its file deleted. Its list held nobody else, so it went too.")
+        return redirect("consumers:lists", request.organisation.pk)
+    messages.success(request, "The upload was discarded and its file deleted.")
+    return redirect("consumers:list", request.organisation.pk, list_id)
 
 
 # --- Consumers ----------------------------------------------------------------------
@@ -351,27 +318,20 @@ def consumer_search(request):
     form = ConsumerSearchForm(request.POST or None)
     results = None
     if request.method == "POST" and form.is_valid():
-        results = list(
-            selectors.consumer_search(
-                organisation=request.organisation, phone=form.cleaned_data["phone"], email=form.cleaned_data["email"]
-            )
+        found = selectors.consumer_search(
+            organisation=request.organisation, phone=form.cleaned_data["phone"], email=form.cleaned_data["email"]
         )
-        if results:
-            audit.record(
-                audit.PERSONAL_DATA_REVEALED,
-                request=request,
-                organisation_id=request.organisation.pk,
-                details={"view": "consumer search", "rows": len(results)},
-            )
+        results = selectors.as_seen_by(found, personal_data=http.sees_personal_data(request))
+        http.revealed(request, "consumer search", len(results), organisation_id=request.organisation.pk)
     return render(request, "consumers/consumer_search.html", {"form": form, "results": results, "section": "consumers"})
 
 
 @organisation_view(capability=Capability.VIEW)
 def consumer_detail(request, consumer_id):
     consumer = consumer_of(request, consumer_id)
-    audit.record(audit.PERSONAL_DATA_REVEALED, request=request, target=consumer, details={"view": "consumer record"})
+    http.revealed(request, "consumer record", target=consumer)
     context = {
-        "consumer": consumer,
+        "consumer": selectors.as_seen_by([consumer], personal_data=http.sees_personal_data(request))[0],
         "consents": selectors.consent_history(consumer),
         "consent_status": [(ConsentRecord.Purpose(p).label, valid) for p, valid in selectors.consent_status(consumer).items()],
         "lists": selectors.lists_of(consumer),

@@ -1,5 +1,10 @@
 """Demo data for `make run`: idempotent, refused outside a developer machine.
 
+It also loads small TPS and CTPS register files (nextsupport/demo_data/), so a
+marketing list can be created, imported and screened in the demo: try
+nextsupport/demo_data/spring-offers.csv, where one number is on the TPS and one
+on the CTPS, one e-mail address is not valid and one row has no number.
+
 Every demo person is enrolled in two-factor authentication, so a newcomer can
 sign in at once: `load_demo_data` prints each person's authenticator secret
 (to add to an app) and a fresh set of backup codes. Backup codes are stored
@@ -7,16 +12,25 @@ only as hashes, so they cannot be shown again: each run replaces them.
 """
 
 import base64
+import datetime
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
+from django.utils import timezone
 
 from accounts import selectors, services
 from accounts.models import BackupCodeDevice, Membership, Organisation, Role, TOTPDevice, User
+from consumers import selectors as consumer_selectors
+from consumers import services as consumer_services
+
+DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
+# Reloaded when older than this, so a demo list's screening stays within the 28 days marketing calls need.
+_REGISTER_REFRESH = datetime.timedelta(days=7)
 
 # Shown on the console by `make run`; these accounts exist only in local databases.
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 (printed on the console; local databases only)
@@ -50,6 +64,7 @@ def load() -> list[DemoLogin]:
     officer.groups.add(Group.objects.get(name="Compliance"))
     people.append((officer, "Compliance officer", "admin at /admin/"))
     _establish(acme, owner=people[0][0], officer=officer)
+    _screening_registers()
     return [_enrolled(user, role, note) for user, role, note in people]
 
 
@@ -60,6 +75,18 @@ def load_campaign() -> str:
     acme = Organisation.objects.get(legal_name="Acme Energy Ltd")
     owner = User.objects.get(email__iexact="owner@acme.example")
     return demo_calls.load(acme, owner)
+
+
+def _screening_registers() -> None:
+    """Small TPS and CTPS files of today, unless recent ones are loaded (real files come from the TPS service)."""
+    today = timezone.localdate()
+    current = consumer_selectors.current_registers()
+    for kind in ("tps", "ctps"):
+        loaded = current.get(kind)
+        if loaded is not None and today - loaded.file_date < _REGISTER_REFRESH:
+            continue
+        with (DEMO_DATA / f"{kind}.txt").open("rb") as stream:
+            consumer_services.screening_register_load(kind=kind, file_date=today, stream=stream, imported_by="load_demo_data")
 
 
 def _user(email: str, name: str, **flags) -> User:

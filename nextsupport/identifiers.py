@@ -5,12 +5,14 @@ Every path that stores, indexes, screens or searches a phone number goes through
 one number everywhere (blind index, suppression list, TPS screening).
 """
 
+import functools
 import re
+import unicodedata
 
+import idna
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 
 
 class InvalidPhoneNumber(ValidationError):
@@ -63,22 +65,61 @@ def display_phone(e164: str) -> str:
     return phonenumbers.format_number(number, style)
 
 
+# RFC 5322 atext, plus (RFC 6531) any character beyond ASCII: "zoë.brown", "用户", "δοκιμή".
+_LOCAL_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010FFFF]+")
+_ASCII_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+
+
+# Saving a row checks its address twice (the blind index, then the encrypted field); the
+# repeat comes within one row, so a small cache serves it and memory stays flat.
+@functools.lru_cache(maxsize=1024)
 def normalise_email(raw: str) -> str:
-    """Return the address trimmed and lower-cased: one mailbox, one spelling."""
-    text = (raw or "").strip()
+    """Return the address trimmed and lower-cased: one mailbox, one spelling.
+
+    Internationalised addresses are addresses (RFC 6531): UTF-8 local parts
+    ("zoë.brown@example.co.uk") and IDN domains ("info@bücher.example") pass,
+    where Django's EmailValidator, written for ASCII mail, refuses most of them.
+    """
+    # NFC: "zoë" typed with a combining diaeresis is the same mailbox as the precomposed "zoë".
+    text = unicodedata.normalize("NFC", (raw or "").strip())
     if not text:
         raise InvalidEmail("E-mail address is empty.", code="empty")
-    try:
-        validate_email(text)
-    except ValidationError as exc:
-        raise InvalidEmail("Not a valid e-mail address.", code="invalid") from exc
+    local, at, domain = text.rpartition("@")
+    if not at or not _valid_local_part(local) or not _valid_domain(domain):
+        raise InvalidEmail("Not a valid e-mail address.", code="invalid")
     return text.lower()
+
+
+def _valid_local_part(local: str) -> bool:
+    # Dot-atoms only: quoted local parts ("a b"@x) are legal but no CRM exports them, and they hide typos.
+    return 0 < len(local.encode()) <= 64 and all(_LOCAL_ATOM.fullmatch(atom) for atom in local.split("."))
+
+
+def _valid_domain(domain: str) -> bool:
+    """A host name with at least two labels whose top level is not a number (IDNA 2008 for non-ASCII labels)."""
+    try:
+        ascii_domain = idna.encode(domain.lower(), uts46=True).decode() if not domain.isascii() else domain.lower()
+    except idna.IDNAError:
+        return False
+    labels = ascii_domain.split(".")
+    return (
+        len(ascii_domain) <= 253
+        and len(labels) >= 2
+        and all(_ASCII_LABEL.fullmatch(label) for label in labels)
+        and not labels[-1].isdigit()
+    )
 
 
 def mask_phone(e164: str) -> str:
     """A number as someone who may not see it is shown it: enough to tell two apart, no more."""
     digits = "".join(ch for ch in (e164 or "") if ch.isdigit())
     return f"••• ••• {digits[-3:]}" if len(digits) > 3 else "•••"
+
+
+def mask_email(address: str) -> str:
+    """An address reduced to its first character and top-level domain: "z•••@•••.uk"."""
+    local, _, domain = (address or "").rpartition("@")
+    return f"{local[:1]}•••@•••.{domain.rsplit('.', 1)[-1]}" if local and domain else "•••"
 
 
 NORMALISERS = {"phone": normalise_phone, "email": normalise_email}

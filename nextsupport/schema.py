@@ -4,6 +4,8 @@ API view per operation with nested `InputSerializer`/`OutputSerializer` classes.
 import re
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
 
 
 class AutoSchema(SpectacularAutoSchema):
@@ -17,3 +19,20 @@ class AutoSchema(SpectacularAutoSchema):
         outer, inner = qualname.rsplit(".", 1)
         outer = re.sub(r"(API|Api|View|ViewSet)$", "", outer.split(".")[-1])
         return outer + inner
+
+
+def paginated(serializer_class, name: str):
+    """The schema of a page of `serializer_class` as DRF's PageNumberPagination sends it.
+
+    drf-spectacular adds this by itself only for generic list views; our APIViews
+    paginate by hand, so their operations declare it with this.
+    """
+    return inline_serializer(
+        name,
+        {
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )

@@ -47,3 +47,8 @@ urlpatterns = [
     path("api/v1/orgs/<int:org_id>/", include("consumers.api_urls", namespace="consumers-api")),
     path("api/v1/orgs/<int:org_id>/", include("campaigns.api_urls", namespace="campaigns-api")),
 ]
+
+handler400 = "nextsupport.views.bad_request"
+handler403 = "nextsupport.views.permission_denied"
+handler404 = "nextsupport.views.not_found"
+handler500 = "nextsupport.views.server_error"

@@ -1,6 +1,7 @@
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -79,3 +80,39 @@ def policy(request, kind: str, version: int | None = None):
 @require_GET
 def your_rights(request):
     return render(request, "pages/your_rights.html")
+
+
+# --- Error answers: pages in the site's layout, JSON under /api/ -------------------------------
+
+
+def _is_api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def _api_error(detail: str, status: int) -> JsonResponse:
+    # DRF's shape, so an integrator reads every error the same way.
+    return JsonResponse({"detail": detail}, status=status)
+
+
+def bad_request(request, exception):
+    if _is_api(request):
+        return _api_error("The request could not be understood.", 400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if _is_api(request):
+        return _api_error("You do not have permission to do this.", 403)
+    return defaults.permission_denied(request, exception)
+
+
+def not_found(request, exception):
+    if _is_api(request):
+        return _api_error("Not found.", 404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return _api_error("Something went wrong on our side. It has been logged; please try again later.", 500)
+    return defaults.server_error(request)

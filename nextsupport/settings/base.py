@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "nextsupport.context_processors.site",
+                "accounts.context_processors.navigation",
             ],
         },
     },
@@ -140,7 +141,7 @@ LOGOUT_REDIRECT_URL = "home"
 # --- Sign-up and sign-in (django-allauth) ---------------------------------------
 
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
-ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
+ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm", "login": "accounts.forms.LoginForm"}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -392,8 +393,9 @@ ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 # --- E-mail -----------------------------------------------------------------
 
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="NextSupport <no-reply@nextsupport.co.uk>")
-# Links in e-mails sent outside a request (invitations, notices from workers).
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# The one address every link in an e-mail starts from, portal and public site alike
+# (they are served together). In development it follows PORT, as `make run` does.
+SITE_URL = env("SITE_URL", default=f"http://127.0.0.1:{env('PORT', default='8000')}")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 COMPLIANCE_EMAIL = "compliance@nextsupport.co.uk"
 
@@ -448,8 +450,6 @@ CLIENT_WEBHOOK_CA_FILE = env("CLIENT_WEBHOOK_CA_FILE", default="")
 
 # --- Public website -----------------------------------------------------------
 
-# Where e-mails point visitors and clients back to (policy notices, acknowledgements).
-PUBLIC_SITE_URL = env("PUBLIC_SITE_URL", default="https://www.nextsupport.co.uk")
 # Google Analytics 4, loaded only after consent (P08). No measurement id: no analytics at all.
 # The script URL is a setting so tests point it at a local stand-in and nothing leaves the machine.
 GOOGLE_ANALYTICS_MEASUREMENT_ID = env("GOOGLE_ANALYTICS_MEASUREMENT_ID", default="")

@@ -207,3 +207,22 @@ def _judge(client, method, url, response, names_victim, absent_url, victim) -> L
     if shown:
         return Leak(method.upper(), url, status, f"the response shows the victim's data: {shown}")
     return None
+
+
+def read_walk(clients, victim: Victim, own_org_id: int) -> list[Leak]:
+    """GET every route, filled with the organisation's own ids, and report each answer showing a marker.
+
+    For a member inside the organisation (a viewer): a page or endpoint they may
+    open must still not show what their role may not see. GET only: a viewer's
+    POSTs are refused by capability, which the capability tests prove route by route.
+    """
+    leaks = []
+    for route in client_routes():
+        for url, _, _ in urls_for(route, victim, own_org_id):
+            for client in clients:
+                response = client.get(url)
+                body = b"".join(response.streaming_content) if response.streaming else response.content
+                shown = [marker for marker in victim.markers if marker in body.decode(errors="replace")]
+                if shown:
+                    leaks.append(Leak("GET", url, response.status_code, f"the response shows {shown}"))
+    return leaks

@@ -206,3 +206,16 @@ def test_the_schema_generates_without_warnings(tmp_path, db):
 
     schema = (tmp_path / "schema.yml").read_text()
     assert "MemberListOutput" in schema and "OrganisationDetailOutput" in schema
+
+
+def test_revoking_a_key_asks_first_and_a_new_key_is_shown_once_with_a_copy_button(owner_client, organisation):
+    created = owner_client.post(f"/app/o/{organisation.pk}/account/api-keys/", {"name": "CRM", "scope": "read_only"})
+    key = APIKey.objects.get()
+    assert 'data-copy="raw-key"' in created.content.decode()
+    assert 'data-copy="raw-key"' not in owner_client.get(f"/app/o/{organisation.pk}/account/api-keys/").content.decode()
+
+    asked = owner_client.get(f"/app/o/{organisation.pk}/account/api-keys/{key.pk}/revoke/")
+
+    assert asked.status_code == 200 and "stops working at once" in asked.content.decode()
+    key.refresh_from_db()
+    assert key.revoked_at is None

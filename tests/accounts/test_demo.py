@@ -7,6 +7,10 @@ from django.test import Client
 
 from accounts.models import BackupCodeDevice, Organisation
 from accounts.selectors import organisation_may_launch_calls
+from consumers.models import ContactList
+from consumers.selectors import missing_registers, screening_is_current
+from nextsupport import demo
+from tests.consumers.conftest import make_list, run_import
 
 
 def test_demo_people_sign_in_with_a_printed_backup_code_and_reloading_replaces_the_codes(settings, db, capsys):
@@ -47,3 +51,21 @@ def test_the_demo_compliance_officer_opens_the_admin_with_a_backup_code(settings
     client.post("/accounts/2fa/verify/", {"code": code})
 
     assert client.get("/admin/accounts/organisation/").status_code == 200
+
+
+def test_the_demo_loads_tps_and_ctps_registers_so_its_marketing_file_imports_and_screens(settings, db, capsys):
+    # Given the demo data, loaded twice
+    settings.DEBUG = True
+    call_command("load_demo_data")
+    call_command("load_demo_data")
+    owner = Organisation.objects.get(legal_name="Acme Energy Ltd").memberships.get(role="owner").user
+
+    # When its sample file is imported into a new marketing list
+    offers = make_list(owner.organisations.get(), owner, purpose=ContactList.Purpose.MARKETING, name="Spring offers")
+    job = run_import(offers, owner, (demo.DEMO_DATA / "spring-offers.csv").read_bytes())
+
+    # Then both registers are there, the TPS and CTPS numbers are left out, and the list is screened
+    assert missing_registers() == []
+    assert (job.created, job.screened_out, job.warnings, job.rejected) == (2, 2, 1, 1)
+    offers.refresh_from_db()
+    assert screening_is_current(offers)

@@ -6,14 +6,18 @@ import inspect
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from factory.django import DjangoModelFactory
 
-from accounts.models import BackupCodeDevice, Organisation
+from accounts.models import APIKey, BackupCodeDevice, Organisation
+from consumers import services
+from consumers.models import Consumer
 from tests import factories
 from tests.accounts import isolation
 from tests.accounts.helpers import approve
 from tests.conftest import login
-from tests.factories import APIKeyFactory, InvitationFactory
+from tests.consumers.conftest import csv_bytes, make_list, run_import
+from tests.factories import APIKeyFactory, InvitationFactory, OrganisationFactory
 
 
 @pytest.fixture
@@ -88,3 +92,41 @@ def test_the_walk_catches_a_route_that_leaks(victim, outsider_clients, other_org
     # The demote route answers alike for every id, so its status proves nothing;
     # the change it makes to the victim's row is what gives it away.
     assert isolation.snapshot(victim.organisation) != before
+
+
+@pytest.mark.obligation("P25")
+def test_a_viewer_gets_no_unmasked_consumer_data_from_any_page_or_endpoint(organisation, owner, teammate):
+    # Given consumers with every kind of personal data, an error report with a value from the file,
+    # and a viewer (the teammate) with a read-only key beside them
+    contact_list = make_list(organisation, owner)
+    rows = [
+        ["Ada Lovelace", "07412 345678", "ada.lovelace@example.org", "10/12/1985", "LS1 4AP"],
+        ["Bob Brown", "020 7946 0001", "", "", ""],
+        ["Carol Bad", "0799 SECRET", "", "", ""],
+    ]
+    run_import(contact_list, owner, csv_bytes(["Name", "Phone", "Email", "DOB", "Postcode"], *rows))
+    ada = Consumer.objects.get(phone_index__matches="07412 345678")
+    services.consumer_restrict(consumer=ada, by=owner, reason="Disputes the debt")
+    viewer = login(Client(), teammate)
+    read_only = APIKeyFactory(organisation=organisation, scope=APIKey.Scope.READ_ONLY)
+    key_client = Client(HTTP_AUTHORIZATION=f"Api-Key {read_only.raw_key}")
+    markers = ["Lovelace", "Bob Brown", "+447412345678", "07412 345678", "07412345678", "ada.lovelace@", "LS1 4AP"]
+    markers += ["1985-12-10", "10 Dec 1985", "0799 SECRET", "Disputes the debt", "7946 0001"]
+    seen = isolation.Victim(organisation=organisation, markers=markers)
+    isolation.collect_ids(seen, OrganisationFactory())
+
+    # When the viewer opens every page and endpoint, and searches for a consumer by number
+    leaks = isolation.read_walk([viewer, key_client], seen, organisation.pk)
+    found = [
+        viewer.post(reverse("consumers:search", args=[organisation.pk]), {"phone": "07412 345678"}),
+        key_client.post(
+            f"/api/v1/orgs/{organisation.pk}/consumers/search/", {"phone": "07412 345678"}, content_type="application/json"
+        ),
+    ]
+
+    # Then nothing shows a name, full number, e-mail, date of birth, postcode or note about a person
+    assert not leaks, "Routes that show a viewer personal data:\n" + "\n".join(map(str, leaks))
+    for response in found:
+        assert response.status_code == 200 and "••• ••• 678" in response.content.decode()
+        # The search form shows back the number the viewer typed; nothing else of the person.
+        assert not [m for m in markers if m != "07412 345678" and m in response.content.decode()]

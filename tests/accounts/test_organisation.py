@@ -30,10 +30,13 @@ SIGNUP = {
 
 
 @pytest.mark.obligation("P53")
-def test_signing_up_creates_the_organisation_and_records_who_accepted_which_terms_from_where(db):
+def test_signing_up_creates_the_organisation_and_records_who_accepted_which_terms_from_where(
+    db, django_capture_on_commit_callbacks
+):
     client = Client(REMOTE_ADDR="203.0.113.7")
 
-    response = client.post("/accounts/signup/", SIGNUP)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/signup/", SIGNUP)
 
     assert response.status_code == 302 and response["Location"] == "/accounts/confirm-email/"
     user = User.objects.get(email="priya@shah-plumbing.example")

@@ -7,10 +7,12 @@ import pytest
 import time_machine
 from django.core import mail
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from accounts import services
-from accounts.models import Invitation, Membership, Role, User
+from accounts.models import ROLE_CAPABILITIES, ROLE_DESCRIPTIONS, Capability, Invitation, Membership, Role, User
 from nextsupport import privacy
 from tests.accounts.helpers import actions, last_sequence
 from tests.conftest import login
@@ -377,3 +379,35 @@ def test_an_admin_is_not_offered_changes_to_an_owner(client, organisation, owner
 
     assert f"/account/team/{owner_membership.pk}/remove/" not in page
     assert f"/account/team/{owner_membership.pk}/role/" not in page
+
+
+def test_what_the_team_page_says_of_each_role_is_what_the_role_may_do(owner_client, organisation):
+    # Given the capabilities behind the roles
+    viewer, manager = ROLE_CAPABILITIES[Role.VIEWER], ROLE_CAPABILITIES[Role.CAMPAIGN_MANAGER]
+
+    # When the team page describes them
+    html = owner_client.get(reverse("accounts:team", args=[organisation.pk])).content.decode()
+
+    # Then the viewer's text says personal data is hidden, and it is; the manager's says it is shown, and it is
+    assert (
+        Capability.SEE_PERSONAL_DATA not in viewer and "names and e-mail addresses are hidden" in ROLE_DESCRIPTIONS[Role.VIEWER]
+    )
+    assert (
+        Capability.SEE_PERSONAL_DATA in manager and "see and edit consumers' details" in ROLE_DESCRIPTIONS[Role.CAMPAIGN_MANAGER]
+    )
+    assert Capability.EXPORT_DATA in manager and "export data" in ROLE_DESCRIPTIONS[Role.CAMPAIGN_MANAGER]
+    assert Capability.CLOSE_ORGANISATION in ROLE_CAPABILITIES[Role.OWNER] - ROLE_CAPABILITIES[Role.ADMIN]
+    assert all(escape(text) in html for text in ROLE_DESCRIPTIONS.values())
+    assert "campaigns and results only" not in html
+
+
+def test_removing_a_member_asks_first(owner_client, organisation, teammate):
+    membership = Membership.objects.get(user=teammate, organisation=organisation)
+    url = reverse("accounts:member-remove", args=[organisation.pk, membership.pk])
+
+    asked = owner_client.get(url)
+
+    assert asked.status_code == 200 and "Remove" in asked.content.decode()
+    assert Membership.objects.filter(pk=membership.pk).exists()
+    owner_client.post(url)
+    assert not Membership.objects.filter(pk=membership.pk).exists()

@@ -8,6 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from accounts.models import APIKey
 from consumers import services
 from consumers.models import ConsentRecord, Consumer, ContactList, ImportJob, Suppression
 from nextsupport.models import AuditEvent
@@ -45,7 +46,7 @@ def test_a_whole_import_through_the_api(owner_client, organisation):
     assert created.status_code == 201
     list_id = created.json()["id"]
     assert created.json()["unusable_reasons"] == [
-        "No lawful basis has been attested for this list (P19).",
+        "No lawful basis has been attested for this list.",
         "No import into this list has completed.",
     ]
     attested = post_json(
@@ -81,7 +82,8 @@ def test_a_whole_import_through_the_api(owner_client, organisation):
     report = owner_client.get(url("import-problems", organisation, body["id"]))
     assert report["Content-Type"] == "text/csv; charset=utf-8"
     assert (
-        b"".join(report.streaming_content).decode().splitlines()[1] == '"4","Mobile","123","Not a valid number for its country."'
+        b"".join(report.streaming_content).decode().splitlines()[1]
+        == '"4","Mobile","123","Not a valid number for its country.","Not imported"'
     )
     assert AuditEvent.objects.filter(action="personal_data.exported").count() == 1
     assert owner_client.get(url("list", organisation, list_id)).json()["unusable_reasons"] == []
@@ -336,19 +338,38 @@ def test_every_write_works_with_a_read_write_api_key_and_the_audit_trail_names_t
 
 
 @pytest.mark.obligation("P19")
-def test_an_api_key_cannot_attest_a_lawful_basis_only_a_signed_in_person_can(organisation, owner):
-    client, _ = _key_client(organisation)
+def test_an_attestation_sent_with_a_key_names_the_key_and_the_person_who_created_it(organisation, owner):
+    # Given a read-write key created by the owner, and a list nobody has attested yet
+    key = APIKeyFactory(organisation=organisation, created_by=owner)
+    client = Client(HTTP_AUTHORIZATION=f"Api-Key {key.raw_key}")
     contact_list = make_list(organisation, owner, attest=False)
 
+    # When the integration attests the list's lawful basis
     response = post_json(
         client, url("list-attestation", organisation, contact_list.pk), {"basis": "contract", "wording": ATTESTATION}
     )
 
-    assert response.status_code == 403
-    assert response.json() == {
-        "detail": "A lawful basis must be attested by a signed-in person (P19), not with an API key. "
-        "Attest it in the portal or with a signed-in session."
-    }
+    # Then the evidence names the key and the owner who answers for it
+    assert response.status_code == 201
+    attestation = contact_list.attestations.get()
+    assert (attestation.attested_by, attestation.api_key, attestation.wording) == (owner, key, ATTESTATION)
+
+
+@pytest.mark.obligation("P19")
+def test_a_key_whose_creator_can_no_longer_manage_contacts_cannot_attest(organisation, owner, teammate):
+    # Given a key created by someone who is now a viewer
+    key = APIKeyFactory(organisation=organisation, created_by=teammate)
+    client = Client(HTTP_AUTHORIZATION=f"Api-Key {key.raw_key}")
+    contact_list = make_list(organisation, owner, attest=False)
+
+    # When it tries to attest
+    response = post_json(
+        client, url("list-attestation", organisation, contact_list.pk), {"basis": "contract", "wording": ATTESTATION}
+    )
+
+    # Then it is refused, saying who must act, and no attestation is recorded
+    assert response.status_code == 400
+    assert "can no longer manage contacts" in response.json()["non_field_errors"][0]
     assert not contact_list.attestations.exists()
 
 
@@ -396,3 +417,86 @@ def test_a_search_finding_many_people_takes_as_many_queries_as_one_finding_one(o
         ([contact_list.pk], False, False),
         ([contact_list.pk], False, True),
     ]
+
+
+# --- What an integrator does with a read-write key, end to end ----------------------------
+
+
+@pytest.mark.obligation("P19")
+def test_a_key_uploads_attests_and_starts_an_import_in_one_call_and_fixes_the_rejected_rows(organisation, owner):
+    # Given a read-write key its owner created, and a new list
+    key = APIKeyFactory(organisation=organisation, created_by=owner)
+    client = Client(HTTP_AUTHORIZATION=f"Api-Key {key.raw_key}")
+    list_id = post_json(client, url("lists", organisation), {"name": "CRM sync", "purpose": "service"}).json()["id"]
+    uploaded = client.post(url("list-imports", organisation, list_id), {"file": upload(ROWS)}).json()
+
+    # When it starts the import with the attestation in the same call
+    attestation = {"basis": "contract", "wording": ATTESTATION}
+    started = post_json(
+        client,
+        url("import-start", organisation, uploaded["id"]),
+        {"mapping": uploaded["suggested_mapping"], "attestation": attestation},
+    )
+    services.import_job_run(job_id=uploaded["id"])
+
+    # Then the list is attested by the key's creator, and the key can fetch both reports
+    assert started.status_code == 202
+    assert ContactList.objects.get(pk=list_id).attestations.get().attested_by == owner
+    rejected = client.get(url("import-rejected-rows", organisation, uploaded["id"]))
+    report = client.get(url("import-problems", organisation, uploaded["id"]))
+    assert (rejected.status_code, report.status_code) == (200, 200)
+    assert b"".join(rejected.streaming_content).decode().splitlines() == ["\ufeffName,Mobile,Email,Notes", "Bad,123,,"]
+
+
+def test_a_refused_start_records_no_attestation(organisation, owner):
+    key = APIKeyFactory(organisation=organisation, created_by=owner)
+    client = Client(HTTP_AUTHORIZATION=f"Api-Key {key.raw_key}")
+    contact_list = make_list(organisation, owner, attest=False)
+    job_id = client.post(url("list-imports", organisation, contact_list.pk), {"file": upload(ROWS)}).json()["id"]
+
+    refused = post_json(
+        client,
+        url("import-start", organisation, job_id),
+        {"mapping": {"0": "name"}, "attestation": {"basis": "contract", "wording": ATTESTATION}},
+    )
+
+    assert refused.status_code == 400 and "Choose the column that holds the phone number." in refused.json()["mapping"]
+    assert not contact_list.attestations.exists()
+
+
+def test_the_people_on_a_list_are_paged_and_filtered_by_state(owner_client, organisation, imported, owner):
+    job, ada = imported
+    services.consumer_restrict(consumer=ada, by=owner)
+
+    everyone = owner_client.get(url("list-members", organisation, job.contact_list_id)).json()
+    restricted = owner_client.get(url("list-members", organisation, job.contact_list_id) + "?state=restricted").json()
+    active = owner_client.get(url("list-members", organisation, job.contact_list_id) + "?state=active").json()
+    wrong = owner_client.get(url("list-members", organisation, job.contact_list_id) + "?state=asleep")
+
+    assert everyone["count"] == 2 and {m["state"] for m in everyone["results"]} == {"restricted", "active"}
+    assert [m["phone"] for m in restricted["results"]] == ["+447911123456"]
+    assert [m["name"] for m in active["results"]] == ["Bob"]
+    assert wrong.status_code == 400 and "state" in wrong.json()
+
+
+def test_a_read_only_key_sees_members_masked(organisation, imported):
+    job, _ = imported
+    key = APIKeyFactory(organisation=organisation, scope=APIKey.Scope.READ_ONLY)
+
+    members = Client(HTTP_AUTHORIZATION=f"Api-Key {key.raw_key}").get(url("list-members", organisation, job.contact_list_id))
+
+    ada = next(m for m in members.json()["results"] if m["phone"].endswith("456"))
+    assert ada == {**ada, "name": None, "phone": "••• ••• 456", "email": "a•••@•••.org"}
+
+
+def test_a_list_export_is_for_signed_in_people_who_may_export_not_for_keys(owner_client, organisation, imported):
+    job, _ = imported
+    key_client, _ = _key_client(organisation)
+
+    exported = owner_client.get(url("list-export", organisation, job.contact_list_id))
+    refused = key_client.get(url("list-export", organisation, job.contact_list_id))
+
+    assert exported.status_code == 200
+    lines = b"".join(exported.streaming_content).decode().splitlines()
+    assert lines[0] == "\ufeffName,Phone,Email,Date of birth,Postcode,Time zone,State,Added" and len(lines) == 3
+    assert refused.status_code == 403 and refused["Content-Type"].startswith("application/json")

@@ -106,7 +106,7 @@ def test_blank_lines_are_skipped_but_row_numbers_match_the_spreadsheet(service_l
         ),
         (b"%PDF-1.7\n", "This is a PDF document, not a CSV file."),
         (b"\x89PNG\r\n\x1a\n", "This is a PNG image, not a CSV file."),
-        (b"Phone\x00\x01\x02\x03\xff", "This is not a text file (it contains binary data)."),
+        (b"Phone\x00\x01\x02\x03\xff", "Line 1 of the file contains a NUL byte (binary data)"),
         (b"Phone\r\n\x81\x8d\x8f\x90\x9d", "We cannot read the text in this file: it is not UTF-8, UTF-16 or Windows-1252."),
         (b"Phone\x07\r\n07911123456\r\n", "This is not a text file (it contains control characters)."),
         (

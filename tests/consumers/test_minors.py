@@ -39,7 +39,7 @@ def test_a_row_of_someone_under_16_is_counted_but_nothing_of_it_is_stored(servic
     assert (job.created, job.rejected, job.minors) == (1, 1, 1)
     problem = ImportProblem.objects.get()
     assert (problem.row_number, problem.column, problem.value) == (2, "DOB", None)
-    assert problem.reason == "Under 16: we never hold data of people under 16 (P48). The row was not imported."
+    assert problem.reason == "Under 16: we never hold data of people under 16. The row was not imported."
     assert not Consumer.objects.filter(phone_index__matches="07911123456").exists()
     assert Consumer.objects.get().name == "Adult"
 
@@ -108,4 +108,4 @@ def test_a_row_without_a_date_of_birth_does_not_bring_in_a_child_named_elsewhere
     assert (job.created, job.minors) == (1, 1)
     assert list(Consumer.objects.values_list("name", flat=True)) == ["Adult"]
     assert PlatformSuppression.objects.get().reason == "under_16"
-    assert "Under 16 (P48)" in job.problems.get(row_number=3 if child_row_first else 2).reason
+    assert "Under 16" in job.problems.get(row_number=3 if child_row_first else 2).reason

@@ -186,9 +186,9 @@ def test_the_error_report_is_a_safe_csv_and_its_download_is_audited(owner_client
     response = owner_client.get(reverse("consumers:import-problems", args=[organisation.pk, job.pk]))
     body = b"".join(response.streaming_content).decode()
     assert body.splitlines() == [
-        '\ufeff"Row","Column","Value","Problem"',
-        '"2","Phone","\'=HYPERLINK(""http://x"")","Not a phone number."',
-        '"3","Email","\'@bad","Not a valid e-mail address."',
+        '\ufeff"Row","Column","Value","Problem","Outcome"',
+        '"2","Phone","\'=HYPERLINK(""http://x"")","Not a phone number.","Not imported"',
+        '"3","Email","\'@bad","Not a valid e-mail address.","Imported without this value"',
     ]
     event = AuditEvent.objects.get(action="personal_data.exported")
     assert event.details == {"export": "import error report", "rows": 2}

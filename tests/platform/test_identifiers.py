@@ -29,7 +29,23 @@ def test_emails_are_trimmed_and_lower_cased():
     assert normalise_email("  Ada@Example.ORG ") == "ada@example.org"
 
 
-@pytest.mark.parametrize("raw", ["", "ada", "ada@", "@example.org", "ada@@example.org"])
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        ("zoë.brown0@example.co.uk", "zoë.brown0@example.co.uk"),
+        ("Zoe\u0308@Example.co.uk", "zoë@example.co.uk"),  # a combining diaeresis is the same mailbox
+        ("info@bücher.example", "info@bücher.example"),
+        ("用户@例子.广告", "用户@例子.广告"),
+        ("o'brien+crm@example.org", "o'brien+crm@example.org"),
+    ],
+)
+def test_internationalised_addresses_are_addresses(raw, normalised):
+    assert normalise_email(raw) == normalised
+
+
+@pytest.mark.parametrize(
+    "raw", ["", "ada", "ada@", "@example.org", "ada@@example.org", "a..b@example.org", "ada@example", "ada@-x.org", "a b@x.org"]
+)
 def test_malformed_emails_are_refused(raw):
     with pytest.raises(InvalidEmail):
         normalise_email(raw)

@@ -82,3 +82,21 @@ def test_celery_is_wired_for_safe_redelivery():
     assert conf.task_soft_time_limit < conf.task_time_limit < settings.CELERY_BROKER_VISIBILITY_TIMEOUT
     assert "nextsupport.tasks.verify_audit_chain" in celery_app.tasks
     assert celery_app.conf.beat_schedule["verify-audit-chain"]["task"] in celery_app.tasks
+
+
+def test_in_development_e_mailed_links_follow_the_port_the_platform_runs_on():
+    # Given `PORT=8011 make run` (its processes start with PORT in their environment and no SITE_URL)
+    clean = {k: v for k, v in os.environ.items() if k not in ("SITE_URL", "PORT")}
+
+    # When the development settings load
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import django; from django.conf import settings; django.setup(); print(settings.SITE_URL)"],
+        env={**clean, "PORT": "8011", "DJANGO_SETTINGS_MODULE": "nextsupport.settings.local"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    # Then the one base address of e-mailed links is that port's
+    assert loaded.stdout.strip() == "http://127.0.0.1:8011", loaded.stderr

@@ -4,6 +4,7 @@ announced on the site and e-mailed to clients, and every footer link leads somew
 import datetime
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -155,7 +156,7 @@ def test_a_significant_change_is_announced_on_the_site_and_emailed_to_active_cli
 
     assert sorted(m.to[0] for m in mail.outbox) == ["owner@acme.example", "owner@rival.example", "viewer@acme.example"]
     assert "We now keep call recordings for 3 months." in mail.outbox[0].body
-    assert "https://www.nextsupport.co.uk/privacy-policy/" in mail.outbox[0].body
+    assert f"{settings.SITE_URL}/privacy-policy/" in mail.outbox[0].body
     html = client.get("/").content.decode()
     assert "We have updated our privacy policy" in html and "We now keep call recordings for 3 months." in html
     assert AuditEvent.objects.filter(action="policy.published", target_id=str(draft.pk)).exists()

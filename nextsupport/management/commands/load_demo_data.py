@@ -21,4 +21,8 @@ class Command(BaseCommand):
             self.stdout.write(f"    backup codes:         {'  '.join(login.backup_codes[:5])}")
             self.stdout.write(f"                          {'  '.join(login.backup_codes[5:])}")
         self.stdout.write("")
+        self.stdout.write(
+            f"Small TPS and CTPS register files are loaded, so marketing lists work in the demo: try importing\n"
+            f"{demo.DEMO_DATA / 'spring-offers.csv'} into a new marketing list."
+        )
         self.stdout.write(demo.load_campaign())

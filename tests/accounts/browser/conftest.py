@@ -4,6 +4,9 @@ import os
 
 import pytest
 from django.db import connections
+from django.test import Client
+
+from tests.conftest import login
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM (in the
 # same thread, for reading the test outbox and the database) must be allowed.
@@ -36,3 +39,19 @@ def page():
         page.wait_for_load_state("networkidle")
         context.close()
         browser.close()
+
+
+@pytest.fixture
+def served_at(live_server, settings):
+    """SITE_URL is the live server's address, as `PORT=... make run` makes it: a port that is not 8000,
+    so an e-mailed link that works here follows the port the platform runs on."""
+    settings.SITE_URL = live_server.url
+    assert not live_server.url.endswith(":8000")
+    return live_server.url
+
+
+def signed_in(page, live_server, user):
+    """Give the browser the session of `user`, signed in the way every test signs in."""
+    client = login(Client(), user)
+    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    return page

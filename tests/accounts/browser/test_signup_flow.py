@@ -23,7 +23,7 @@ def _code_for(secret_shown: str) -> str:
 
 
 @pytest.mark.obligation("P25", "P53")
-def test_signup_verify_enrol_and_reach_the_dashboard(live_server, page):
+def test_signup_verify_enrol_and_reach_the_dashboard(live_server, served_at, page):
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="Sign up").click()
 
