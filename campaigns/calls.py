@@ -422,7 +422,7 @@ def _opt_out(call: Call, *, at: datetime.datetime) -> None:
             reason=SuppressionReason.OPT_OUT,
             source=SuppressionSource.CALL_OPT_OUT,
         )
-    signals.opt_out_recorded.send(sender=Call, call=call, consumer=call.consumer)
+    signals.opt_out_recorded.send(sender=Call, call=call, consumer=call.consumer, organisation_id=call.organisation_id)
 
 
 def _scan_transcript(call: Call) -> None:
@@ -527,12 +527,14 @@ def callback_opt_out(*, event: CallEvent) -> str:
             source=SuppressionSource.CALL_OPT_OUT,
         )
         for consumer in caller_id.organisation.consumers.filter(phone_index__matches=caller):
-            consumer_services.consumer_record_objection(
+            consumer = consumer_services.consumer_record_objection(
                 consumer=consumer,
                 reason=SuppressionReason.OPT_OUT,
                 source=SuppressionSource.CALL_OPT_OUT,
                 method=ConsentRecord.Method.CALL,
             )
+            # No call to point at: the client's systems hear of it all the same.
+            signals.opt_out_recorded.send(sender=Call, call=None, consumer=consumer, organisation_id=consumer.organisation_id)
     return twiml.message_then_hangup([script.callback_confirmation(names)])
 
 

@@ -354,20 +354,33 @@ def deliveries_for_call_ended(*, call: Call) -> list[WebhookDelivery]:
     return _create(endpoints, WebhookEvent.CALL_COMPLETED, _call_data(call)) if endpoints else []
 
 
-def deliveries_for_opt_out(*, call: Call) -> list[WebhookDelivery]:
-    endpoints = list(selectors.webhook_endpoints_subscribed(call.organisation_id, WebhookEvent.CONSUMER_OPTED_OUT))
+def deliveries_for_opt_out(*, call: Call | None, consumer=None, organisation_id: int | None = None) -> list[WebhookDelivery]:
+    """Someone said stop: on one of the client's calls (`call`), or by calling its caller ID back (no call)."""
+    organisation_id = call.organisation_id if call is not None else organisation_id
+    endpoints = list(selectors.webhook_endpoints_subscribed(organisation_id, WebhookEvent.CONSUMER_OPTED_OUT))
     if not endpoints:
         return []
-    data = {
-        "call": call.pk,
-        "campaign": {"id": call.campaign_id, "name": call.campaign.name},
-        "contact": call.contact_id,
-        "consumer": call.consumer_id,
-        "number": _masked_number(call),
-        "opted_out_at": _iso(call.opted_out_at),
-        # Every campaign of the client stops calling the number at once (P40); the client need do nothing.
-        "suppressed": True,
-    }
+    if call is not None:
+        data = {
+            "call": call.pk,
+            "campaign": {"id": call.campaign_id, "name": call.campaign.name},
+            "contact": call.contact_id,
+            "consumer": call.consumer_id,
+            "number": _masked_number(call),
+            "opted_out_at": _iso(call.opted_out_at),
+        }
+    else:
+        data = {
+            "call": None,
+            "campaign": None,
+            "contact": None,
+            "consumer": consumer.pk,
+            "number": mask_phone(consumer.phone),
+            "opted_out_at": _iso(consumer.objected_at),
+            "how": "called the caller ID back",
+        }
+    # Every campaign of the client stops calling the number at once (P40); the client need do nothing.
+    data["suppressed"] = True
     return _create(endpoints, WebhookEvent.CONSUMER_OPTED_OUT, data)
 
 

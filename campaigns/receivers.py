@@ -24,5 +24,5 @@ def tell_the_client_a_call_ended(sender, call, **kwargs):
 
 
 @receiver(signals.opt_out_recorded)
-def tell_the_client_someone_opted_out(sender, call, **kwargs):
-    client_webhooks.deliveries_for_opt_out(call=call)
+def tell_the_client_someone_opted_out(sender, call, consumer=None, organisation_id=None, **kwargs):
+    client_webhooks.deliveries_for_opt_out(call=call, consumer=consumer, organisation_id=organisation_id)

@@ -12,5 +12,6 @@ from django.dispatch import Signal
 
 # kwargs: call (campaigns.models.Call, final)
 call_ended = Signal()
-# kwargs: call, consumer (the person who said stop during the call or after it)
+# kwargs: call, consumer (the person who said stop during the call or after it), organisation_id;
+# call is None when they said it by calling the caller ID back.
 opt_out_recorded = Signal()

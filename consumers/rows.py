@@ -281,7 +281,7 @@ def _timezones() -> frozenset[str]:
 
 
 class RowCleaner:
-    """Turns one CSV record into a CleanRow, or the Rejection that says why it cannot be kept."""
+    """Turns one CSV record into a CleanRow, or the Problem that says why it cannot be kept."""
 
     def __init__(self, columns: list[str], mapping: dict[str, str], *, marketing: bool, today: datetime.date | None = None):
         self.columns = columns

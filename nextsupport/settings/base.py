@@ -374,6 +374,7 @@ SPECTACULAR_SETTINGS = {
         "CallStatusEnum": "campaigns.models.Call.Status",
         "CallerIdStatusEnum": "campaigns.models.CallerId.Status",
         "WebhookDeliveryStateEnum": "campaigns.models.WebhookDelivery.State",
+        "ImportJobStatusEnum": "consumers.models.ImportJob.Status",
     },
 }
 

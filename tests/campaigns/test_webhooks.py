@@ -203,3 +203,22 @@ def test_a_person_answering_on_the_keypad_completes_the_script(organisation, own
     call = campaign.calls.get()
     assert call.outcome == Call.Outcome.COMPLETED_SCRIPT
     assert {r.value for r in call.responses.all()} <= {"yes", "no"}
+
+
+@pytest.mark.obligation("P40")
+def test_an_opt_out_by_calling_back_reaches_the_clients_webhook_too(client, campaign, django_capture_on_commit_callbacks):
+    from campaigns.models import WebhookDelivery, WebhookEvent
+    from tests.factories import WebhookEndpointFactory
+
+    WebhookEndpointFactory(organisation=campaign.organisation, events=[WebhookEvent.CONSUMER_OPTED_OUT])
+    caller = campaign.contacts.first().consumer
+    params = {"CallSid": "CA" + "c" * 32, "From": caller.phone, "To": campaign.caller_id.number, "Digits": "9"}
+
+    with django_capture_on_commit_callbacks():  # the delivery is sent by a task; here it is only queued
+        post(client, url_for("callback-stop"), params)
+
+    delivery = WebhookDelivery.objects.get(event=WebhookEvent.CONSUMER_OPTED_OUT)
+    assert delivery.payload["data"]["call"] is None and delivery.payload["data"]["consumer"] == caller.pk
+    assert delivery.payload["data"]["number"].startswith("•••")
+    caller.refresh_from_db()
+    assert caller.objected_at is not None

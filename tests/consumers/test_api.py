@@ -445,7 +445,10 @@ def test_a_key_uploads_attests_and_starts_an_import_in_one_call_and_fixes_the_re
     rejected = client.get(url("import-rejected-rows", organisation, uploaded["id"]))
     report = client.get(url("import-problems", organisation, uploaded["id"]))
     assert (rejected.status_code, report.status_code) == (200, 200)
-    assert b"".join(rejected.streaming_content).decode().splitlines() == ["\ufeffName,Mobile,Email,Notes", "Bad,123,,"]
+    assert b"".join(rejected.streaming_content).decode().splitlines() == [
+        '\ufeff"Name","Mobile","Email","Notes"',
+        '"Bad","123","",""',
+    ]
 
 
 def test_a_refused_start_records_no_attestation(organisation, owner):
@@ -498,5 +501,5 @@ def test_a_list_export_is_for_signed_in_people_who_may_export_not_for_keys(owner
 
     assert exported.status_code == 200
     lines = b"".join(exported.streaming_content).decode().splitlines()
-    assert lines[0] == "\ufeffName,Phone,Email,Date of birth,Postcode,Time zone,State,Added" and len(lines) == 3
+    assert lines[0] == '\ufeff"Name","Phone","Email","Date of birth","Postcode","Time zone","State","Added"' and len(lines) == 3
     assert refused.status_code == 403 and refused["Content-Type"].startswith("application/json")

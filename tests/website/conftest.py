@@ -123,7 +123,10 @@ def analytics_host(settings):
     server.server_close()
 
 
-@pytest.fixture(scope="session")
+# One module's browser at a time: Playwright's sync API refuses to start while another
+# instance's event loop is alive, so a session-wide browser here broke the other apps'
+# browser tests whenever they ran after a website module.
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 

@@ -11,11 +11,10 @@ import pytest
 import zxingcpp
 from django.core import mail
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 
 from accounts import services
-from accounts.models import Membership, Role
+from accounts.models import Membership, Role, TOTPDevice
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("site_content")]
 
