@@ -318,10 +318,12 @@ def _transcript(call: Call) -> list:
     return json.loads(call.transcript) if call.transcript else []
 
 
-def _say(call: Call, speaker: str, text: str) -> None:
+def _say(call: Call, speaker: str, text: str, *, at: float | None = None) -> None:
+    """Add a line to the transcript, `at` seconds after the answer (now, unless given)."""
     lines = _transcript(call)
-    since = (timezone.now() - call.answered_at).total_seconds() if call.answered_at else 0
-    lines.append({"speaker": speaker, "text": text, "at": round(since, 1)})
+    if at is None:
+        at = (timezone.now() - call.answered_at).total_seconds() if call.answered_at else 0
+    lines.append({"speaker": speaker, "text": text, "at": round(at, 1)})
     call.transcript = json.dumps(lines, ensure_ascii=False)
 
 
@@ -345,8 +347,12 @@ def _on_turn(call: Call, event: CallEvent, *, turn: int | None, phase: str) -> s
         return state.get("last_twiml") or _EMPTY
     script_ = services.script_for(call.campaign, call.script_version)
     if not call.transcript:
-        for line in engine.opening(script_).say:
-            _say(call, "agent", line)
+        # The opening played from the answer, before this first report of the call (when the call
+        # records, only the platform's lines did: the greeting and first question follow now).
+        opening = engine.opening(script_).say
+        from_answer = len(script_.platform_lines()) if phase == "opened" else len(opening)
+        for i, line in enumerate(opening):
+            _say(call, "agent", line, at=0 if i < from_answer else None)
     if phase == "opened":
         return _after_opening(call, script_, state)
     return _converse(call, script_, state, event)
