@@ -11,9 +11,11 @@ import uuid
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.sessions.models import Session
 from django.core import signing
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models import Value
+from django.db.models.functions import Cast, Concat, Lower
 from django.utils import timezone
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.plugins.otp_totp.models import TOTPDevice as PlainTOTPDevice
@@ -54,7 +56,8 @@ class UserManager(BaseUserManager):
     controller=privacy.Controller.NEXTSUPPORT,
     fields=("email", "full_name", "last_login"),
     subject={"email": "email", "user": "id"},
-    anonymised={"email": lambda user: f"erased-user-{user.pk}@erased.invalid"},
+    # An expression, not a function of the row: anonymising is then one UPDATE.
+    anonymised={"email": Concat(Value("erased-user-"), Cast("id", models.CharField()), Value("@erased.invalid"))},
     retention=privacy.Retention(
         days=AFTER_CONTRACT_DAYS,
         after="account_ended_on",
@@ -606,6 +609,39 @@ class SignInSession(models.Model):
         return f"Session of {self.user} from {self.started_at:%d %b %Y %H:%M}"
 
 
+# Django's own sessions hold who is signed in; an expired one is of no use to anyone.
+privacy.register(
+    Session,
+    category=privacy.Category.SECURITY_LOG,
+    controller=privacy.Controller.NEXTSUPPORT,
+    fields=("session_data",),
+    subject={},
+    retention=privacy.Retention(
+        days=0,
+        after="expire_date",
+        action=privacy.Action.DELETE,
+        basis="P15: a browser session is deleted once it has expired.",
+        survives="Nothing.",
+    ),
+    erasure=privacy.Action.DELETE,
+)
+
+
+@privacy.register(
+    category=privacy.Category.CLIENT_ACCOUNT,
+    controller=privacy.Controller.NEXTSUPPORT,
+    # Recipients as tags (user:<id>): pseudonymous, so personal data.
+    fields=("sent_to",),
+    subject={},
+    retention=privacy.Retention(
+        days=90,
+        after="sent_at",
+        action=privacy.Action.DELETE,
+        basis="A sent notice is kept 90 days, long after any redelivered task could look for it, then deleted.",
+        survives="Nothing (the change it announced has its own audit event).",
+    ),
+    erasure=privacy.Action.DELETE,
+)
 class Notice(models.Model):
     """An e-mail the accounts app has decided to send, sent at most once to each recipient.
 

@@ -344,9 +344,16 @@ def _export_call(call) -> dict:
     fields=("transcript", "consumer", "contact", "phone_index", "conversation_state"),
     subject={"phone": "phone_index"},
     organisation="organisation",
-    anonymised={"conversation_state": lambda call: {}},
+    anonymised={"conversation_state": {}},
     exporter=_export_call,
-    retention=privacy.Retention(days=30, after="campaign__ended_at", action=privacy.Action.ANONYMISE, basis=_P30),
+    retention=privacy.Retention(
+        days=30,
+        after="campaign__ended_at",
+        action=privacy.Action.ANONYMISE,
+        basis=_P30,
+        survives="The call without its person: status, outcome, timings and durations for statements and the "
+        "abandoned-call rate.",
+    ),
     erasure=privacy.Action.ANONYMISE,
     eraser=_erase_calls,
 )
@@ -478,8 +485,14 @@ def _erase_recordings(queryset) -> int:
     fields=("file", "duration_seconds", "created_at"),
     subject={"phone": "call__phone_index"},
     organisation="organisation",
+    files={"file": "recordings"},
     retention=privacy.Retention(
-        days=183, after="created_at", action=privacy.Action.DELETE, basis="P31: call recordings are kept at most 6 months."
+        days=183,
+        after="created_at",
+        action=privacy.Action.DELETE,
+        basis="P31: call recordings are kept at most 6 months, and go with the call's data (P30) if that is sooner.",
+        sooner=(privacy.Sooner(days=30, after="call__campaign__ended_at"),),
+        survives="Nothing of the audio; the call keeps its duration and outcome.",
     ),
     erasure=privacy.Action.DELETE,
     eraser=_erase_recordings,

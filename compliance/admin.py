@@ -121,3 +121,209 @@ class EnquiryAdmin(admin.ModelAdmin):
         for enquiry in queryset:
             services.enquiry_reopen(enquiry=enquiry, actor=request.user, request=request)
         self.message_user(request, "Reopened.")
+
+
+# --- Retention (compliance.retention, docs/retention.md) ------------------------------------
+
+from django.db.models import Sum  # noqa: E402  (kept with its section so merges stay simple)
+
+from . import retention  # noqa: E402
+from .models import LegalHold, RetentionReceipt, RetentionRule, RetentionRun, StorageDeletion  # noqa: E402
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RetentionRule)
+class RetentionRuleAdmin(admin.ModelAdmin):
+    """The retention rules: the privacy policy's periods, and any shorter (or justified longer) one staff set."""
+
+    list_display = ("model_label", "category", "action", "kept_for", "counted_from", "survives", "changed_at")
+    list_filter = ("days",)
+    actions = ("dry_run",)
+    fields = ("model_label", "category", "action", "policy_period", "counted_from", "basis", "survives", "days", "reason")
+    readonly_fields = ("model_label", "category", "action", "policy_period", "counted_from", "basis", "survives")
+
+    def changelist_view(self, request, extra_context=None):
+        retention.rules_sync()  # a model registered since the last run gets its rule shown
+        return super().changelist_view(request, extra_context)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _retention(self, obj):
+        registration = obj.registration
+        return registration.retention if registration else None
+
+    @admin.display(description="Category")
+    def category(self, obj):
+        return obj.registration.get_category_display() if obj.registration else "-"
+
+    @admin.display(description="At expiry")
+    def action(self, obj):
+        rule = self._retention(obj)
+        return rule.action.label if rule else "-"
+
+    @admin.display(description="Kept for")
+    def kept_for(self, obj):
+        rule = self._retention(obj)
+        if rule is None or not rule.runs:
+            return "Not time-based (see the basis)"
+        changed = "" if obj.days is None else f" (policy: {rule.days})"
+        return f"{obj.effective_days} days{changed}"
+
+    @admin.display(description="Policy period")
+    def policy_period(self, obj):
+        rule = self._retention(obj)
+        return f"{rule.days} days" if rule and rule.days is not None else "Not time-based"
+
+    @admin.display(description="Counted from")
+    def counted_from(self, obj):
+        rule = self._retention(obj)
+        if rule is None or not rule.after:
+            return "-"
+        sooner = "".join(f"; or {clock.days} days after {clock.after}, if sooner" for clock in rule.sooner)
+        return f"{rule.after}{sooner}"
+
+    @admin.display(description="Basis")
+    def basis(self, obj):
+        rule = self._retention(obj)
+        return rule.basis if rule else "-"
+
+    @admin.display(description="What survives")
+    def survives(self, obj):
+        rule = self._retention(obj)
+        if rule is None:
+            return "-"
+        if rule.survives:
+            return rule.survives
+        return {
+            "delete": "Nothing of the row.",
+            "anonymise": "The row, with its personal fields cleared.",
+            "retain": "Everything: a legal obligation requires it.",
+        }[rule.action]
+
+    def save_model(self, request, obj, form, change):
+        # The form has run the rule's checks (a longer period needs its reason).
+        services.retention_rule_set(
+            rule=obj, days=form.cleaned_data["days"], reason=form.cleaned_data["reason"], by=request.user, request=request
+        )
+
+    @admin.action(description="Dry run: count what a purge now would delete or anonymise")
+    def dry_run(self, request, queryset):
+        labels = set(queryset.values_list("model_label", flat=True))
+        found = retention.preview(labels=labels)
+        for line in found:
+            verb = "delete" if line.action == "delete" else "anonymise"
+            self.message_user(request, f"{line.model_label}: would {verb} {line.due}, {line.held} held.", messages.INFO)
+        if not found:
+            self.message_user(request, "None of these rules removes data on a schedule.", messages.INFO)
+
+
+@admin.register(LegalHold)
+class LegalHoldAdmin(admin.ModelAdmin):
+    """Legal holds: what they cover is skipped by every purge until the hold ends or is lifted."""
+
+    list_display = ("__str__", "scope", "placed_by", "placed_at", "until", "lifted_at", "in_force")
+    list_filter = ("scope",)
+    actions = ("lift",)
+    fields = ("scope", "organisation", "consumer_id", "target_model", "target_id", "reason", "until")
+
+    def get_readonly_fields(self, request, obj=None):
+        # A hold is a record: to change one, lift it and place another.
+        return (*self.fields, "placed_by", "placed_at", "lifted_by", "lifted_at") if obj else ()
+
+    def get_fields(self, request, obj=None):
+        return (*self.fields, "placed_by", "placed_at", "lifted_by", "lifted_at") if obj else self.fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(boolean=True, description="In force")
+    def in_force(self, obj):
+        return LegalHold.objects.active().filter(pk=obj.pk).exists()
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            services.legal_hold_place(hold=obj, by=request.user, request=request)
+
+    @admin.action(description="Lift the selected holds")
+    def lift(self, request, queryset):
+        lifted = sum(services.legal_hold_lift(hold=hold, by=request.user, request=request) for hold in queryset)
+        self.message_user(request, f"{lifted} hold(s) lifted.", messages.SUCCESS)
+
+
+class RetentionReceiptInline(admin.TabularInline):
+    model = RetentionReceipt
+    fields = (
+        "category",
+        "model_label",
+        "action",
+        "deleted",
+        "anonymised",
+        "held",
+        "skipped",
+        "files_deleted",
+        "files_pending",
+        "seconds",
+        "error",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RetentionRun)
+class RetentionRunAdmin(_ReadOnlyAdmin):
+    """Every purge and under-16 sweep with its receipts: counts and times, never the data (P34)."""
+
+    list_display = ("__str__", "kind", "status", "started_by", "started_at", "finished_at", "deleted", "anonymised", "held")
+    list_filter = ("kind", "status")
+    fields = ("kind", "status", "started_by", "started_at", "finished_at")
+    inlines = (RetentionReceiptInline,)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                total_deleted=Sum("receipts__deleted"),
+                total_anonymised=Sum("receipts__anonymised"),
+                total_held=Sum("receipts__held"),
+            )
+        )
+
+    @admin.display(description="Deleted")
+    def deleted(self, obj):
+        return obj.total_deleted or 0
+
+    @admin.display(description="Anonymised")
+    def anonymised(self, obj):
+        return obj.total_anonymised or 0
+
+    @admin.display(description="Held")
+    def held(self, obj):
+        return obj.total_held or 0
+
+
+@admin.register(StorageDeletion)
+class StorageDeletionAdmin(_ReadOnlyAdmin):
+    """Stored files whose rows are gone but which could not be deleted yet: every run tries them again."""
+
+    list_display = ("model_label", "storage", "queued_at", "attempts", "last_tried_at", "last_error")
+    list_filter = ("storage", "model_label")
+    fields = ("model_label", "storage", "name", "queued_at", "attempts", "last_tried_at", "last_error")

@@ -1,20 +1,21 @@
-"""Writes for website enquiries: submission, acknowledgement, replies, resolution, purge (P09, P33)."""
+"""Writes for website enquiries: submission, acknowledgement, replies, resolution (P09, P33).
 
-import datetime
+Their retention (P33) is the registry's rule, run by compliance.retention."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from nextsupport import audit, mail, privacy
+from nextsupport import audit, mail
 
+from .events import LEGAL_HOLD_LIFTED, LEGAL_HOLD_PLACED, RETENTION_RULE_CHANGED
 from .models import ENQUIRY_RETENTION_DAYS, RESOLVED_ENQUIRY_GRACE_DAYS, Enquiry, EnquiryReply
 
 ENQUIRY_RESOLVED = "compliance.enquiry_resolved"
 ENQUIRY_REOPENED = "compliance.enquiry_reopened"
 ENQUIRY_REPLIED = "compliance.enquiry_replied"
-ENQUIRIES_PURGED = "compliance.enquiries_purged"
 
 
 @transaction.atomic
@@ -110,19 +111,47 @@ def enquiry_reopen(*, enquiry: Enquiry, actor, request=None) -> Enquiry:
     return enquiry
 
 
-def expired_enquiries(now: datetime.datetime | None = None):
-    """Enquiries past retention: the registry's year after arrival, or resolved more than the grace period ago."""
-    now = now or timezone.now()
-    resolved_long_ago = Enquiry.objects.filter(
-        status=Enquiry.Status.RESOLVED, resolved_at__lt=now - datetime.timedelta(days=RESOLVED_ENQUIRY_GRACE_DAYS)
-    )
-    return privacy.registration_for(Enquiry).expired(now) | resolved_long_ago
+# --- Retention (compliance.retention, docs/retention.md) ------------------------------------
 
 
 @transaction.atomic
-def enquiries_purge_expired(*, now: datetime.datetime | None = None) -> int:
-    """Delete expired enquiries with their replies; the audit trail gets the count, never the contents (P34)."""
-    deleted = privacy.registration_for(Enquiry).erase(expired_enquiries(now))
-    if deleted:
-        audit.record(ENQUIRIES_PURGED, actor_label="task:purge_enquiries", details={"deleted": deleted})
-    return deleted
+def retention_rule_set(*, rule, days: int | None, reason: str, by, request=None):
+    """Change a rule's period. Shorter than the policy: allowed. Longer: only with a recorded reason.
+
+    Raises ValidationError (naming the field) when the change is refused.
+    """
+    previous = rule.effective_days
+    rule.days, rule.reason = days, reason.strip()
+    rule.full_clean()
+    rule.changed_by, rule.changed_at = by, timezone.now()
+    rule.save(update_fields=["days", "reason", "changed_by", "changed_at"])
+    audit.record(
+        RETENTION_RULE_CHANGED,
+        request=request,
+        actor=by,
+        target=rule,
+        reason=rule.reason,
+        details={"model": rule.model_label, "from_days": previous, "to_days": rule.effective_days},
+    )
+    return rule
+
+
+@transaction.atomic
+def legal_hold_place(*, hold, by, request=None):
+    """Record a legal hold; from now on the purge skips what it covers."""
+    if not hold.reason.strip():
+        raise ValidationError({"reason": "A legal hold needs its reason: the matter, claim or authority it is for."})
+    hold.placed_by = by
+    hold.full_clean()
+    hold.save()
+    audit.record(LEGAL_HOLD_PLACED, request=request, actor=by, target=hold, organisation_id=hold.organisation_id)
+    return hold
+
+
+@transaction.atomic
+def legal_hold_lift(*, hold, by, request=None) -> bool:
+    """Lift a hold (once); what it covered is purged by the next run if its time has come."""
+    lifted = type(hold).objects.filter(pk=hold.pk, lifted_at__isnull=True).update(lifted_at=timezone.now(), lifted_by=by)
+    if lifted:
+        audit.record(LEGAL_HOLD_LIFTED, request=request, actor=by, target=hold, organisation_id=hold.organisation_id)
+    return bool(lifted)

@@ -2,7 +2,7 @@ from celery import shared_task
 
 from nextsupport import mail
 
-from . import services
+from . import retention, services
 
 
 @shared_task(bind=True, max_retries=mail.RETRIES)
@@ -15,7 +15,22 @@ def send_enquiry_reply(self, reply_id: int) -> bool:
     return mail.retrying(self, services.enquiry_reply_send, reply_id=reply_id)
 
 
+# --- Retention (compliance.retention) ---
+
+
 @shared_task
-def purge_enquiries() -> int:
-    """Daily (CELERY_BEAT_SCHEDULE): enquiries past retention are deleted (P33). Safe to run twice."""
-    return services.enquiries_purge_expired()
+def retention_purge() -> int | None:
+    """Daily (CELERY_BEAT_SCHEDULE): every retention rule of the registry (P29-P34).
+
+    Safe to run twice or on two workers: an advisory lock lets one run at a
+    time, and a run killed part-way is finished by the next one.
+    """
+    run = retention.purge()
+    return run and run.pk
+
+
+@shared_task
+def retention_minors_sweep() -> int | None:
+    """Hourly (CELERY_BEAT_SCHEDULE): consumers found to be under 16 are deleted at once (P48)."""
+    run = retention.minors_sweep()
+    return run and run.pk

@@ -143,7 +143,14 @@ def _erase_consumers(queryset) -> int:
     ),
     subject={"phone": "phone_index", "email": "email_index"},
     organisation="organisation",
-    retention=privacy.Retention(days=30, after="released_at", action=privacy.Action.DELETE, basis=_P30),
+    retention=privacy.Retention(
+        days=30,
+        after="released_at",
+        action=privacy.Action.DELETE,
+        basis=_P30,
+        survives="Only what TPS/CTPS and opt-out compliance need: suppression entries and the consent ledger "
+        "(blind indexes of the number, no name or number), each on its own rule.",
+    ),
     erasure=privacy.Action.DELETE,
     # Erasure leaves the number on the client's suppression list (as a blind
     # index only), so a later upload of the same CRM export cannot bring it back.
@@ -208,6 +215,23 @@ class ListMembership(models.Model):
         return f"{self.consumer} on {self.contact_list}"
 
 
+@privacy.register(
+    category=privacy.Category.CONSUMER,
+    controller=privacy.Controller.CLIENT,
+    # The upload itself, and a file name and header row that may name people.
+    fields=("file", "original_filename", "columns"),
+    subject={},
+    organisation="organisation",
+    files={"file": "default"},
+    retention=privacy.Retention(
+        days=30,
+        after="finished_at",
+        action=privacy.Action.DELETE,
+        basis="P30: a finished import, its upload and its error report go 30 days after it ended.",
+        survives="The consumers it imported (on their own rule) and the lawful-basis attestation.",
+    ),
+    erasure=privacy.Action.DELETE,
+)
 class ImportJob(models.Model):
     """One uploaded file and its journey into a list.
 

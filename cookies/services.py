@@ -5,19 +5,16 @@ import os
 import uuid
 
 from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 
-from nextsupport import audit, privacy
 from nextsupport.net import network_digest
 
 from . import buffer
 from .buffer import LoggedChoice
-from .models import OPTIONAL_CATEGORIES, ConsentRecord
+from .models import OPTIONAL_CATEGORIES
 from .selectors import BANNER_CACHE_KEY
 
 CONSENT_MAX_AGE = datetime.timedelta(days=365)  # P32, and the banner asks again after it
-CONSENT_PURGED = "cookies.consent_records_purged"
 
 
 def consent_record(
@@ -58,16 +55,6 @@ def consent_record(
 def consent_buffer_flush() -> int:
     """Write buffered consent records to the table (Celery beat, and before staff search the log)."""
     return buffer.flush()
-
-
-@transaction.atomic
-def consent_records_purge_expired(*, now: datetime.datetime | None = None) -> int:
-    """Delete consent records past 12 months (P32) and record the count, never the contents (P34)."""
-    expired = privacy.registration_for(ConsentRecord).expired(now)
-    deleted = privacy.registration_for(ConsentRecord).erase(expired)
-    if deleted:
-        audit.record(CONSENT_PURGED, actor_label="task:purge_consent_records", details={"deleted": deleted})
-    return deleted
 
 
 def banner_cache_clear() -> None:

@@ -4,12 +4,6 @@ from . import services
 
 
 @shared_task
-def purge_consent_records() -> int:
-    """Daily (CELERY_BEAT_SCHEDULE): consent records older than 12 months go (P32). Safe to run twice."""
-    return services.consent_records_purge_expired()
-
-
-@shared_task
 def flush_consent_buffer() -> int:
     """Every few seconds (CELERY_BEAT_SCHEDULE): buffered consent records into the table. Safe to run twice."""
     return services.consent_buffer_flush()

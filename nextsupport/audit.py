@@ -12,14 +12,17 @@ transactions, since the lock is held until commit.
 
 import datetime
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import AuditEvent
+from .models import AuditCheckpoint, AuditEvent
 from .net import address_digest, client_ip, network_of
 
 GENESIS = "0" * 64
@@ -76,6 +79,8 @@ def record(
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_ID])
         last = AuditEvent.objects.order_by("-sequence").values_list("sequence", "hash").first()
+        # Every event purged: the chain goes on from the checkpoint, never from #1 again.
+        last = last or AuditCheckpoint.objects.order_by("-sequence").values_list("sequence", "hash").first()
         event.sequence, event.prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
         event.hash = event_hash(event)
         event.save(force_insert=True)
@@ -120,9 +125,17 @@ class ChainReport:
 
 
 def verify_chain() -> ChainReport:
-    """Walk the chain from the first event; report the first link that does not hold."""
-    expected_prev, expected_sequence, checked = GENESIS, 1, 0
-    for event in AuditEvent.objects.order_by("sequence").iterator(chunk_size=2000):
+    """Walk the chain from the first event; report the first link that does not hold.
+
+    Once old events are purged the chain starts at the signed checkpoint of the
+    last one removed; without a valid one the first event kept must be #1.
+    """
+    start = _chain_start()
+    if isinstance(start, ChainReport):
+        return start
+    expected_prev, expected_sequence = start
+    checked = 0
+    for event in AuditEvent.objects.filter(sequence__gte=expected_sequence).order_by("sequence").iterator(chunk_size=2000):
         if event.sequence != expected_sequence:
             return ChainReport(
                 checked, event.sequence, f"event #{expected_sequence} is missing: the next event on record is #{event.sequence}."
@@ -139,3 +152,59 @@ def verify_chain() -> ChainReport:
             )
         expected_prev, expected_sequence, checked = event.hash, event.sequence + 1, checked + 1
     return ChainReport(checked)
+
+
+# --- Aging: the oldest events go after six years (P26, docs/retention.md) ------------------
+
+_ALLOW_DELETE = "nextsupport.allow_audit_delete"
+
+
+def checkpoint_signature(sequence: int, hash: str) -> str:
+    key = settings.AUDIT_CHECKPOINT_KEY
+    if not key:
+        raise ImproperlyConfigured("AUDIT_CHECKPOINT_KEY is not set: audit checkpoints cannot be signed or checked.")
+    return hmac.new(key.encode(), f"{sequence}:{hash}".encode(), hashlib.sha256).hexdigest()
+
+
+def _chain_start() -> tuple[str, int] | ChainReport:
+    """(previous hash, first sequence) the chain must start from, or the report of a bad start."""
+    first = AuditEvent.objects.order_by("sequence").values_list("sequence", flat=True).first()
+    if first is None or first == 1:
+        return GENESIS, 1
+    checkpoint = AuditCheckpoint.objects.filter(sequence=first - 1).first()
+    if checkpoint is None:
+        return ChainReport(0, first, f"events before #{first} are missing and no checkpoint of their purge exists.")
+    if not hmac.compare_digest(checkpoint.signature, checkpoint_signature(checkpoint.sequence, checkpoint.hash)):
+        return ChainReport(0, first, f"the checkpoint before event #{first} is not signed with AUDIT_CHECKPOINT_KEY.")
+    return checkpoint.hash, first
+
+
+def purge_expired(cutoff: datetime.datetime, batch_size: int, *, held_organisations=()) -> int:
+    """Remove the oldest events that occurred before `cutoff`, one batch, oldest first; returns how many.
+
+    Only a run from the start of the chain is ever removed (never a gap), and it
+    stops before the first event of an organisation under legal hold. The
+    checkpoint of the last removed event is written in the same transaction, so
+    the chain verifies at every moment, even if the process dies between batches.
+    """
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # Writers take this lock too: no event is appended while the start moves.
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_ID])
+        oldest = AuditEvent.objects.order_by("sequence")
+        stop = oldest.filter(occurred_at__gte=cutoff)
+        if held_organisations:
+            stop = stop | oldest.filter(organisation_id__in=held_organisations)
+        limit = stop.values_list("sequence", flat=True).first()
+        batch = oldest if limit is None else oldest.filter(sequence__lt=limit)
+        window = batch.values_list("sequence", "hash")
+        last = next(iter(window[batch_size - 1 : batch_size]), None) or window.order_by("-sequence").first()
+        if last is None:
+            return 0
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, 'on', true)", [_ALLOW_DELETE])
+            cursor.execute("DELETE FROM nextsupport_auditevent WHERE sequence <= %s", [last[0]])
+            removed = cursor.rowcount
+            cursor.execute("SELECT set_config(%s, 'off', true)", [_ALLOW_DELETE])
+        AuditCheckpoint.objects.create(sequence=last[0], hash=last[1], removed=removed, signature=checkpoint_signature(*last))
+    return removed

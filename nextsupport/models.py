@@ -43,10 +43,13 @@ class AppendOnlyModel(models.Model):
     retention=privacy.Retention(
         days=6 * 366,
         after="occurred_at",
-        action=privacy.Action.RETAIN,
-        basis="P26: the audit trail is legal-obligation evidence, kept 6 years and never altered.",
+        action=privacy.Action.DELETE,
+        basis="P26: the audit trail is legal-obligation evidence, kept 6 years and never altered; then its oldest "
+        "events are removed, and a signed checkpoint of the last one removed keeps the rest verifiable.",
+        survives="The signed checkpoint: a sequence number and a hash, nothing about anyone.",
     ),
     erasure=privacy.Action.RETAIN,
+    purger="nextsupport.audit.purge_expired",
 )
 class AuditEvent(AppendOnlyModel):
     """One event. `hash` covers every other column and the previous event's hash.
@@ -183,3 +186,25 @@ class BlindIndexRotation(models.Model):
 
     def __str__(self):
         return f"Blind-index key {self.key_id} ({self.applied_at:%Y-%m-%d})"
+
+
+class AuditCheckpoint(models.Model):
+    """Where the audit trail starts once its oldest events are purged (nextsupport.audit.purge_expired).
+
+    The last removed event's sequence and hash, signed with AUDIT_CHECKPOINT_KEY:
+    the first event kept must follow it, so verification starts here instead of
+    at the genesis hash and still detects any change, removal or reordering.
+    A checkpoint holds no personal data; every one written is kept.
+    """
+
+    sequence = models.BigIntegerField(unique=True, help_text="The last event removed.")
+    hash = models.CharField(max_length=64, help_text="That event's hash: the next event's previous-hash.")
+    removed = models.BigIntegerField(help_text="Events removed by the purge that wrote this checkpoint.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["-sequence"]
+
+    def __str__(self):
+        return f"Audit trail starts after event #{self.sequence}"

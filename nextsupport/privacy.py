@@ -59,18 +59,40 @@ class Action(models.TextChoices):
 
 
 @dataclass(frozen=True)
+class Sooner:
+    """A second clock: rows also expire `days` after the date at `after`, whichever comes first."""
+
+    days: int
+    after: str
+
+
+@dataclass(frozen=True)
 class Retention:
-    """How long rows live: `days` after the date found at `after` (a field path)."""
+    """How long rows live: `days` after the date found at `after` (a field path).
+
+    `sooner` adds clocks of which the first to run out wins (an enquiry: a year
+    after it arrived, or 30 days after it was resolved), so the whole rule is
+    declared here and the purge needs nothing else. `survives` says, for people,
+    what is left once the rule has run (shown with the rule in the admin).
+    """
 
     days: int | None
     after: str | None
     action: Action
     basis: str
+    sooner: tuple[Sooner, ...] = ()
+    survives: str = ""
 
-    def cutoff(self, now: datetime.datetime | None = None) -> datetime.datetime | None:
-        if self.days is None:
+    def cutoff(self, now: datetime.datetime | None = None, *, days: int | None = None) -> datetime.datetime | None:
+        days = self.days if days is None else days
+        if days is None:
             return None
-        return (now or timezone.now()) - datetime.timedelta(days=self.days)
+        return (now or timezone.now()) - datetime.timedelta(days=days)
+
+    @property
+    def runs(self) -> bool:
+        """Whether a purge ever removes or clears rows under this rule."""
+        return self.days is not None and bool(self.after) and self.action != Action.RETAIN
 
 
 @dataclass(frozen=True)
@@ -97,6 +119,12 @@ class Registration:
     # a callable value is called with the row.
     anonymised: dict[str, object] = field(default_factory=dict)
     exporter: Callable[[models.Model], dict] | None = None
+    # Stored files that hold personal data and go with the row: field name -> storage alias.
+    files: dict[str, str] = field(default_factory=dict)
+    # A retention purge that needs more than deleting rows in batches (the audit
+    # trail drops its oldest events with a signed checkpoint): a dotted path to
+    # `purge(cutoff, batch_size) -> int`, resolved when it runs.
+    purger: str | None = None
     # Erasure that needs more than deleting or clearing fields (e.g. also
     # revoking sessions): called with the queryset, returns rows affected.
     eraser: Callable[[models.QuerySet], int] | None = None
@@ -135,12 +163,41 @@ class Registration:
             data[name] = value
         return data
 
-    def expired(self, now: datetime.datetime | None = None) -> models.QuerySet:
-        """Rows whose retention period has run out (none when retention is not time-based)."""
-        cutoff = self.retention.cutoff(now)
+    def expired(self, now: datetime.datetime | None = None, *, days: int | None = None) -> models.QuerySet:
+        """Rows whose retention period has run out (none when retention is not time-based).
+
+        `days` replaces the declared period (a shorter one set by compliance
+        staff); the `sooner` clocks still apply, shortened likewise if need be.
+        Rows already anonymised are not expired again.
+        """
+        cutoff = self.retention.cutoff(now, days=days)
         if cutoff is None or not self.retention.after:
             return self.model._base_manager.none()
-        return self.model._base_manager.filter(**{f"{self.retention.after}__lt": cutoff})
+        now = now or timezone.now()
+        conditions = models.Q(**{f"{self.retention.after}__lt": cutoff})
+        for clock in self.retention.sooner:
+            sooner_days = clock.days if days is None else min(clock.days, days)
+            conditions |= models.Q(**{f"{clock.after}__lt": now - datetime.timedelta(days=sooner_days)})
+        queryset = self.model._base_manager.filter(conditions)
+        if self.retention.action == Action.ANONYMISE and (pending := self.not_anonymised()) is not None:
+            queryset = queryset.filter(pending)
+        return queryset
+
+    def anonymised_values(self) -> dict[str, object]:
+        return {name: self.anonymised.get(name) for name in self.fields}
+
+    def not_anonymised(self) -> models.Q | None:
+        """Rows that still hold what anonymising clears; None when that cannot be told in SQL
+        (an anonymised value computed in Python), and every row is then cleared again."""
+        condition = models.Q()
+        for name, value in self.anonymised_values().items():
+            if callable(value):
+                return None
+            if value is None:
+                condition |= models.Q(**{f"{name}__isnull": False})
+            elif not isinstance(_final_field(self.model, name), EncryptedField):
+                condition |= ~models.Q(**{name: value})
+        return condition or None
 
     def erase(self, queryset: models.QuerySet) -> int:
         """Apply the erasure rule to `queryset`; returns the number of rows affected."""
@@ -154,18 +211,29 @@ class Registration:
 
 
 def anonymise(registration: Registration, queryset: models.QuerySet) -> int:
-    values = {name: registration.anonymised.get(name) for name in registration.fields}
+    """Clear the declared fields: one UPDATE when every value is known in SQL (constants,
+    expressions, None), row by row only for a value computed in Python from the row."""
+    values = registration.anonymised_values()
+    indexes = _index_names(registration.model, values)
+    if any(callable(value) for value in values.values()) or any(values[source] is not None for source in indexes.values()):
+        return _anonymise_rows(queryset, values, list(indexes))
+    # A source cleared to None clears its blind index too.
+    return queryset.model._base_manager.filter(pk__in=queryset.values("pk")).update(**values, **dict.fromkeys(indexes))
+
+
+def _anonymise_rows(queryset, values: dict, indexes: list[str]) -> int:
     count = 0
     for obj in queryset.iterator(chunk_size=500):
         for name, value in values.items():
             setattr(obj, name, value(obj) if callable(value) else value)
-        obj.save(update_fields=[*values, *_index_names(obj, values)])
+        obj.save(update_fields=[*values, *indexes])
         count += 1
     return count
 
 
-def _index_names(obj, names) -> list[str]:
-    return [f.name for f in obj._meta.concrete_fields if isinstance(f, BlindIndexField) and f.source in names]
+def _index_names(model, names) -> dict[str, str]:
+    """Blind indexes computed from one of `names`: index name -> source name."""
+    return {f.name: f.source for f in model._meta.concrete_fields if isinstance(f, BlindIndexField) and f.source in names}
 
 
 _registry: dict[type[models.Model], Registration] = {}

@@ -230,6 +230,9 @@ FIELD_ENCRYPTION_ACTIVE_KEY = ""
 BLIND_INDEX_KEY = ""
 # Keys added by blind-index rotations, oldest first (README: "Rotating the blind-index key").
 BLIND_INDEX_ROTATION_KEYS: dict[str, str] = {}
+# Signs the checkpoint left when the audit trail's oldest events are purged
+# (nextsupport.audit.purge_expired), so a forged starting point is detected.
+AUDIT_CHECKPOINT_KEY = ""
 
 
 def key_ring(default: dict[str, str] | None = None, *, variable: str = "FIELD_ENCRYPTION_KEYS") -> dict[str, str]:
@@ -270,6 +273,9 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Rows per transaction of the retention purge (compliance.retention): small
+# enough that each batch commits well inside a second.
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=1000)
 # django-celery-beat does not support Django 6.1, so the schedule is static
 # and lives here, under version control.
 CELERY_BEAT_SCHEDULE = {
@@ -285,13 +291,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "cookies.tasks.flush_consent_buffer",
         "schedule": timedelta(seconds=10),
     },
-    "purge-cookie-consent-records": {
-        "task": "cookies.tasks.purge_consent_records",
+    # The retention engine (compliance.retention) runs every rule of the registry;
+    # it replaced the cookie-consent and enquiry purges.
+    "retention-purge": {
+        "task": "compliance.tasks.retention_purge",
         "schedule": timedelta(hours=24),
     },
-    "purge-enquiries": {
-        "task": "compliance.tasks.purge_enquiries",
-        "schedule": timedelta(hours=24),
+    "retention-minors-sweep": {
+        "task": "compliance.tasks.retention_minors_sweep",
+        "schedule": timedelta(hours=1),
     },
     "dispatch-calls": {
         "task": "campaigns.tasks.dispatch",

@@ -27,6 +27,7 @@ def load_or_create(path: Path) -> dict:
         "FIELD_ENCRYPTION_KEYS": {"dev-1": _new_key()},
         "FIELD_ENCRYPTION_ACTIVE_KEY": "dev-1",
         "BLIND_INDEX_KEY": _new_key(),
+        "AUDIT_CHECKPOINT_KEY": _new_key(),
     }
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -35,6 +36,15 @@ def load_or_create(path: Path) -> dict:
     with os.fdopen(fd, "w") as handle:
         json.dump(values, handle, indent=2)
     return values
+
+
+def ensure_key(path: Path, name: str) -> str:
+    """Add a key a newer version needs to an existing secrets file; returns it."""
+    values = json.loads(path.read_text())
+    if name not in values:
+        values[name] = _new_key()
+        path.write_text(json.dumps(values, indent=2))
+    return values[name]
 
 
 def filesystem_broker_options(folder: Path) -> dict:

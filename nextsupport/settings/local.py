@@ -2,7 +2,7 @@
 
 from .base import *  # noqa: F403
 from .base import DATA_DIR, database, env, key_ring
-from .dev import filesystem_broker_options, load_or_create
+from .dev import ensure_key, filesystem_broker_options, load_or_create
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
@@ -13,6 +13,11 @@ FIELD_ENCRYPTION_KEYS = key_ring(default=_dev["FIELD_ENCRYPTION_KEYS"])
 FIELD_ENCRYPTION_ACTIVE_KEY = env("FIELD_ENCRYPTION_ACTIVE_KEY", default=_dev["FIELD_ENCRYPTION_ACTIVE_KEY"])
 BLIND_INDEX_KEY = env("BLIND_INDEX_KEY", default=_dev["BLIND_INDEX_KEY"])
 BLIND_INDEX_ROTATION_KEYS = key_ring({}, variable="BLIND_INDEX_ROTATION_KEYS")
+# Dev secrets written before the key existed lack it: one is made for them.
+AUDIT_CHECKPOINT_KEY = env(
+    "AUDIT_CHECKPOINT_KEY",
+    default=_dev.get("AUDIT_CHECKPOINT_KEY") or ensure_key(DATA_DIR / "dev-secrets.json", "AUDIT_CHECKPOINT_KEY"),
+)
 
 # The embedded PostgreSQL that `make run` starts listens on a socket in its
 # data directory; nextsupport.devstack passes the exact URL it started.

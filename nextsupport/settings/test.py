@@ -27,6 +27,7 @@ FIELD_ENCRYPTION_KEYS = {
 }
 FIELD_ENCRYPTION_ACTIVE_KEY = "test-1"
 BLIND_INDEX_KEY = base64.b64encode(b"b" * 32).decode()
+AUDIT_CHECKPOINT_KEY = base64.b64encode(b"a" * 32).decode()
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; never outside tests
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}

@@ -21,6 +21,7 @@ PRODUCTION_ENV = {
     "FIELD_ENCRYPTION_KEYS": "2026-11:" + "a" * 43 + "=",
     "FIELD_ENCRYPTION_ACTIVE_KEY": "2026-11",
     "BLIND_INDEX_KEY": "b" * 43 + "=",
+    "AUDIT_CHECKPOINT_KEY": "c" * 43 + "=",
     "EMAIL_HOST": "smtp.internal",
 }
 
@@ -45,7 +46,14 @@ def test_production_starts_with_every_secret_given():
 
 
 def test_production_refuses_to_start_without_each_secret():
-    for missing in ["DJANGO_SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY", "DATABASE_URL", "CELERY_BROKER_URL"]:
+    for missing in [
+        "DJANGO_SECRET_KEY",
+        "FIELD_ENCRYPTION_KEYS",
+        "BLIND_INDEX_KEY",
+        "AUDIT_CHECKPOINT_KEY",
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+    ]:
         env = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
         result = load_production_settings(env)
         assert result.returncode != 0, f"started without {missing}"

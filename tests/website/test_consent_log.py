@@ -8,15 +8,14 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from cookies import buffer, consent_cookie
 from cookies.models import ConsentRecord
 from cookies.selectors import banner_version, published_cookie_policy_versions
-from cookies.tasks import flush_consent_buffer, purge_consent_records
+from cookies.tasks import flush_consent_buffer
 from nextsupport import privacy
 from nextsupport import services as policy_services
-from nextsupport.models import AuditEvent, PolicyDocument
+from nextsupport.models import PolicyDocument
 from tests.conftest import login
 from tests.website.conftest import CONSENT_ENDPOINT as ENDPOINT
 from tests.website.conftest import consent_log, post
@@ -297,21 +296,6 @@ def test_a_body_beyond_djangos_upload_limit_gets_the_same_json_answer(client, db
     assert not consent_log().exists()
 
 
-@pytest.mark.obligation("P32", "P34")
-def test_consent_records_older_than_twelve_months_are_purged_and_the_purge_is_audited(db):
-    now = timezone.now()
-    old = ConsentRecord.objects.create(categories=[], policy_version=1, banner_version="a" * 12, gpc=False)
-    ConsentRecord.objects.filter(pk=old.pk).update(created_at=now - datetime.timedelta(days=366))
-    recent = ConsentRecord.objects.create(categories=["analytics"], policy_version=1, banner_version="a" * 12, gpc=False)
-
-    assert purge_consent_records.delay().get() == 1
-    assert purge_consent_records.delay().get() == 0  # idempotent
-
-    assert list(ConsentRecord.objects.all()) == [recent]
-    event = AuditEvent.objects.get(action="cookies.consent_records_purged")
-    assert event.details == {"deleted": 1}
-
-
 @pytest.mark.obligation("P32", "P01")
 def test_consent_records_are_in_the_personal_data_registry_with_twelve_months_retention():
     entry = privacy.registration_for(ConsentRecord)
@@ -320,12 +304,12 @@ def test_consent_records_are_in_the_personal_data_registry_with_twelve_months_re
     assert (entry.retention.days, entry.retention.after, entry.erasure) == (365, "created_at", privacy.Action.DELETE)
 
 
-def test_the_purge_runs_daily_from_the_beat_schedule(settings):
+def test_the_buffer_is_flushed_and_the_purge_runs_from_the_beat_schedule(settings):
     schedule = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
 
-    assert schedule["cookies.tasks.purge_consent_records"] == datetime.timedelta(days=1)
     assert schedule["cookies.tasks.flush_consent_buffer"] == datetime.timedelta(seconds=10)
-    assert schedule["compliance.tasks.purge_enquiries"] == datetime.timedelta(days=1)
+    # The 12-month purge is the retention engine's (tests/compliance/test_retention.py).
+    assert schedule["compliance.tasks.retention_purge"] == datetime.timedelta(days=1)
 
 
 @pytest.mark.obligation("P18", "P35")

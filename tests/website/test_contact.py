@@ -1,7 +1,6 @@
 """The contact form (P09, P33): stored encrypted, acknowledged, answered from the admin,
 deleted when its retention ends; bots and floods get nowhere."""
 
-import datetime
 import smtplib
 
 import pytest
@@ -13,7 +12,7 @@ from django.utils import timezone
 
 from compliance import services
 from compliance.models import Enquiry, EnquiryReply
-from compliance.tasks import purge_enquiries, send_enquiry_acknowledgement, send_enquiry_reply
+from compliance.tasks import send_enquiry_acknowledgement, send_enquiry_reply
 from nextsupport import privacy
 from nextsupport.models import AuditEvent
 from tests.conftest import login
@@ -143,36 +142,6 @@ def test_staff_find_an_enquiry_by_the_senders_address(client, db, compliance_off
     found = client.get("/admin/compliance/enquiry/", {"q": "Priya.Shah@Example.org"})
 
     assert found.context["cl"].result_count == 1
-
-
-@pytest.mark.obligation("P33", "P34")
-def test_enquiries_are_purged_a_year_after_arrival_or_thirty_days_after_resolution(db, compliance_officer):
-
-    now = timezone.now()
-
-    def enquiry(received_days_ago, resolved_days_ago=None):
-        item = Enquiry.objects.create(name="A", email="a@example.org", subject="S", message="M")
-        Enquiry.objects.filter(pk=item.pk).update(
-            received_at=now - datetime.timedelta(days=received_days_ago),
-            status=Enquiry.Status.RESOLVED if resolved_days_ago is not None else Enquiry.Status.OPEN,
-            resolved_at=now - datetime.timedelta(days=resolved_days_ago) if resolved_days_ago is not None else None,
-        )
-        return item.pk
-
-    year_old = enquiry(366)
-    resolved_long_ago = enquiry(60, resolved_days_ago=31)
-    resolved_recently = enquiry(60, resolved_days_ago=5)
-    open_recent = enquiry(100)
-    EnquiryReply.objects.create(enquiry_id=year_old, body="Our answer", sent_by=compliance_officer)
-
-    assert purge_enquiries.delay().get() == 2
-    assert purge_enquiries.delay().get() == 0
-
-    remaining = set(Enquiry.objects.values_list("pk", flat=True))
-    assert remaining == {resolved_recently, open_recent}
-    assert not {year_old, resolved_long_ago} & remaining
-    assert not EnquiryReply.objects.exists()
-    assert AuditEvent.objects.get(action="compliance.enquiries_purged").details == {"deleted": 2}
 
 
 @pytest.mark.obligation("P35", "P37")
