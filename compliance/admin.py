@@ -4,7 +4,7 @@ from django.db.models import Count, Max
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
-from nextsupport import audit
+from nextsupport import audit, privacy
 
 from . import services
 from .models import Enquiry, EnquiryReply
@@ -168,7 +168,7 @@ class RetentionRuleAdmin(admin.ModelAdmin):
 
     @admin.display(description="Category")
     def category(self, obj):
-        return obj.registration.get_category_display() if obj.registration else "-"
+        return privacy.Category(obj.registration.category).label if obj.registration else "-"
 
     @admin.display(description="At expiry")
     def action(self, obj):

@@ -276,12 +276,24 @@ def _apply(registration: privacy.Registration, pks: list, receipt: RetentionRece
         RetentionReceipt.objects.filter(pk=receipt.pk).update(anonymised=F("anonymised") + count)
         return
     _queue_files(registration, rows)
-    if guard := _DELETE_ALLOWED_BY.get(registration.label):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config(%s, 'on', true)", [guard])
-    # A plain QuerySet: the model's own manager may refuse deletes (append-only evidence).
-    count = rows.delete()[1].get(registration.label, 0)
+    with _deletes_allowed(_DELETE_ALLOWED_BY.get(registration.label)):
+        # A plain QuerySet: the model's own manager may refuse deletes (append-only evidence).
+        count = rows.delete()[1].get(registration.label, 0)
     RetentionReceipt.objects.filter(pk=receipt.pk).update(deleted=F("deleted") + count)
+
+
+@contextmanager
+def _deletes_allowed(guard: str | None) -> Iterator[None]:
+    """Within this batch only, the database lets this evidence be deleted (its trigger reads `guard`)."""
+    if guard is None:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, 'on', true)", [guard])
+    yield
+    # Off again at once, not only at commit: an enclosing transaction must not inherit it.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, 'off', true)", [guard])
 
 
 def _run_purger(registration, rule, receipt: RetentionReceipt, now) -> None:
