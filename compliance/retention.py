@@ -68,6 +68,7 @@ _DELETE_ALLOWED_BY = {
 
 
 def batch_size() -> int:
+    """The most rows one transaction takes (the audit purge always takes this many)."""
     return settings.RETENTION_BATCH_SIZE
 
 
@@ -254,19 +255,35 @@ def _purge_rule(run: RetentionRun, registration: privacy.Registration, rule: Ret
 def _purge_in_batches(registration, expired: models.QuerySet, receipt: RetentionReceipt) -> None:
     # A key cursor: each batch starts after the last one, so the loop ends even
     # for rows an anonymisation leaves matching (a value computed in Python).
-    after = None
+    after, size = None, _FIRST_BATCH
     while True:
+        started = time.monotonic()
         with transaction.atomic():
             claim = expired.order_by("pk")
             if after is not None:
                 claim = claim.filter(pk__gt=after)
-            pks = list(claim.select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True)[: batch_size()])
+            pks = list(claim.select_for_update(skip_locked=True, of=("self",)).values_list("pk", flat=True)[:size])
             if not pks:
                 return
             _apply(registration, pks, receipt)
-        after = pks[-1]
+        after, size = pks[-1], _next_size(size, time.monotonic() - started)
         if registration.files:
             storage_retry(registration.label)
+
+
+# Batches start small and grow while they stay quick, up to RETENTION_BATCH_SIZE; one
+# that takes too long halves the next: rows differ so much in what their delete
+# cascades into that no fixed size keeps every transaction short.
+_FIRST_BATCH = 100
+
+
+def _next_size(size: int, seconds: float) -> int:
+    target = settings.RETENTION_BATCH_SECONDS
+    if seconds > target:
+        return max(10, size // 2)
+    if seconds < target / 2:
+        return min(batch_size(), size * 2)
+    return min(batch_size(), size)
 
 
 def _apply(registration: privacy.Registration, pks: list, receipt: RetentionReceipt) -> None:

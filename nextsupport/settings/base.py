@@ -273,9 +273,11 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# Rows per transaction of the retention purge (compliance.retention): small
-# enough that each batch commits well inside a second.
+# The retention purge (compliance.retention) works in batches of at most this
+# many rows, sized so that each transaction takes about RETENTION_BATCH_SECONDS:
+# well inside a second, so nothing else waits on it for long.
 RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=1000)
+RETENTION_BATCH_SECONDS = 0.2
 # django-celery-beat does not support Django 6.1, so the schedule is static
 # and lives here, under version control.
 CELERY_BEAT_SCHEDULE = {
