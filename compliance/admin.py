@@ -147,7 +147,6 @@ class RetentionRuleAdmin(admin.ModelAdmin):
     """The retention rules: the privacy policy's periods, and any shorter (or justified longer) one staff set."""
 
     list_display = ("model_label", "category", "action", "kept_for", "counted_from", "survives", "changed_at")
-    list_filter = ("days",)
     actions = ("dry_run",)
     fields = ("model_label", "category", "action", "policy_period", "counted_from", "basis", "survives", "days", "reason")
     readonly_fields = ("model_label", "category", "action", "policy_period", "counted_from", "basis", "survives")
