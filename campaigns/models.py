@@ -525,6 +525,7 @@ class WebhookEvent(models.TextChoices):
 
     CALL_COMPLETED = "call.completed", "A call ended (whatever its outcome)"
     CONSUMER_OPTED_OUT = "consumer.opted_out", "Someone asked not to be called again"
+    DATA_SUBJECT_REQUEST_FORWARDED = "data_subject_request.forwarded", "A person's data-protection request awaits your answer"
 
 
 class WebhookEndpoint(models.Model):

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from nextsupport import privacy
-from nextsupport.fields import BlindIndexField, EncryptedEmailField, EncryptedTextField
+from nextsupport.fields import BlindIndexField, EncryptedEmailField, EncryptedPhoneField, EncryptedTextField
 
 ENQUIRY_RETENTION_DAYS = 365
 RESOLVED_ENQUIRY_GRACE_DAYS = 30
@@ -89,3 +89,224 @@ class EnquiryReply(models.Model):
 
     def __str__(self):
         return f"Reply to enquiry #{self.enquiry_id} ({self.created_at:%d %b %Y %H:%M})"
+
+
+# --- Data-subject requests ---------------------------------------------------------------------
+# The workflow of a request (compliance.requests): intake, verification, the clock
+# (compliance.deadlines), the parts forwarded to clients as controllers (P43), receipts.
+
+REQUEST_RETENTION_DAYS = 6 * 365
+
+
+class RequestKind(models.TextChoices):
+    ACCESS = "access", "A copy of my data (access)"
+    RECTIFICATION = "rectification", "Correct my data (rectification)"
+    ERASURE = "erasure", "Delete my data (erasure)"
+    RESTRICTION = "restriction", "Stop using my data but keep it (restriction)"
+    PORTABILITY = "portability", "My data in a machine-readable file (portability)"
+    OBJECTION = "objection", "Object to the use of my data, including marketing (objection)"
+    WITHDRAW_CONSENT = "withdraw_consent", "Withdraw my consent (marketing calls, cookies)"
+
+
+class RefusalGround(models.TextChoices):
+    MANIFESTLY_UNFOUNDED = "unfounded", "Manifestly unfounded (UK GDPR Art. 12(5))"
+    MANIFESTLY_EXCESSIVE = "excessive", "Manifestly excessive (UK GDPR Art. 12(5))"
+    IDENTITY_NOT_CONFIRMED = "identity", "Identity could not be confirmed (UK GDPR Art. 12(6))"
+    LEGAL_OBLIGATION = "legal_obligation", "The data must be kept by law (UK GDPR Art. 17(3)(b))"
+    LEGAL_CLAIMS = "legal_claims", "Needed for legal claims (UK GDPR Art. 17(3)(e))"
+    EXEMPTION = "exemption", "An exemption of the Data Protection Act 2018, Schedule 2"
+
+
+@privacy.register(
+    category=privacy.Category.DATA_SUBJECT_REQUEST,
+    controller=privacy.Controller.NEXTSUPPORT,
+    fields=("reference", "kind", "name", "phone", "email", "details", "received_at", "state", "receipt"),
+    subject={"phone": "phone_index", "email": "email_index"},
+    retention=privacy.Retention(
+        days=REQUEST_RETENTION_DAYS,
+        after="received_at",
+        action=privacy.Action.DELETE,
+        basis="P14: requests and how we answered them are kept six years as evidence (limitation period for claims).",
+    ),
+    # Evidence that we answered the request is itself what a legal claim would need.
+    erasure=privacy.Action.RETAIN,
+)
+class DataSubjectRequest(models.Model):
+    """One request from a person about their data; the clock starts when their identity is verified."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received"
+        AWAITING_VERIFICATION = "awaiting_verification", "Awaiting verification"
+        IN_PROGRESS = "in_progress", "In progress"
+        AWAITING_CLIENT = "awaiting_client", "Awaiting client (forwarded)"
+        COMPLETED = "completed", "Completed"
+        REFUSED = "refused", "Refused"
+
+    class Channel(models.TextChoices):
+        WEB = "web", "Website form"
+        EMAIL = "email", "E-mail"
+        PHONE = "phone", "Phone"
+        POST = "post", "Post"
+
+    OPEN_STATES = (State.RECEIVED, State.AWAITING_VERIFICATION, State.IN_PROGRESS, State.AWAITING_CLIENT)
+    CLOCK_STATES = (State.IN_PROGRESS, State.AWAITING_CLIENT)
+
+    # Set from the id right after the insert ("DSR-2026-000123"); NULL until then, so unique still holds.
+    reference = models.CharField(max_length=20, unique=True, null=True, editable=False)  # noqa: DJ001
+    kind = models.CharField(max_length=20, choices=RequestKind.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    state = models.CharField(max_length=24, choices=State.choices, default=State.RECEIVED, db_index=True)
+    name = EncryptedTextField(max_length=150, blank=True, null=True)
+    phone = EncryptedPhoneField(blank=True, null=True)
+    phone_index = BlindIndexField(source="phone")
+    email = EncryptedEmailField(max_length=254, blank=True, null=True)
+    email_index = BlindIndexField(source="email")
+    details = EncryptedTextField(
+        max_length=5000, blank=True, null=True, help_text="What the person asked for, in their words (e.g. what to correct)."
+    )
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.CharField(max_length=200, blank=True, help_text="How identity was confirmed.")
+    # The clock (compliance.deadlines): paused spans as [start, end or null] ISO dates.
+    pauses = models.JSONField(default=list, blank=True)
+    pause_reason = models.CharField(max_length=300, blank=True)
+    extension_days = models.PositiveSmallIntegerField(default=0)
+    extension_reason = models.TextField(blank=True)
+    due_on = models.DateField(null=True, blank=True, db_index=True, help_text="UK calendar day; moves with pauses.")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_requests"
+    )
+    refusal_ground = models.CharField(max_length=20, choices=RefusalGround.choices, blank=True)
+    refusal_detail = models.TextField(blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # What was done, line by line (compliance.erasure.ReceiptLine as dicts): shown to the requester and kept.
+    receipt = models.JSONField(default=list, blank=True)
+    package_name = models.CharField(max_length=300, blank=True, help_text="The encrypted package in storage.")
+    package_created_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When discovery and NextSupport's own actions ran (once)."
+    )
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = "data-subject request"
+
+    def __str__(self):
+        return self.reference or f"Request #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+    @property
+    def is_paused(self) -> bool:
+        return bool(self.pauses) and self.pauses[-1][1] is None
+
+
+@privacy.register(
+    category=privacy.Category.DATA_SUBJECT_REQUEST,
+    controller=privacy.Controller.NEXTSUPPORT,
+    fields=("note",),
+    subject={"phone": "request__phone_index", "email": "request__email_index"},
+    retention=privacy.Retention(
+        days=REQUEST_RETENTION_DAYS, after="occurred_at", action=privacy.Action.DELETE, basis="P14: with its request."
+    ),
+    erasure=privacy.Action.RETAIN,
+)
+class RequestEvent(models.Model):
+    """The timeline of a request: every step, and staff's internal notes (never shown to the requester)."""
+
+    class Kind(models.TextChoices):
+        STEP = "step", "Step"
+        NOTE = "note", "Internal note"
+
+    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.STEP)
+    action = models.CharField(max_length=60)
+    note = EncryptedTextField(max_length=5000, blank=True, null=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.request}: {self.action}"
+
+
+class VerificationChallenge(models.Model):
+    """A one-time link and code sent to one of the request's identifiers. Only their digests are kept."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        SMS = "sms", "Text message"
+
+    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="challenges")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    # The link's token and the code are derived from this with SECRET_KEY (compliance.requests), never
+    # stored: a copy of the database alone cannot verify anyone. The token's SHA-256 finds the row.
+    nonce = models.CharField(max_length=64)
+    token_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True, help_text=SENDING_SINCE_HELP)
+    send_error = models.CharField(max_length=100, blank=True, help_text=SEND_ERROR_HELP)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} check for {self.request}"
+
+
+class RequestPart(models.Model):
+    """The share of a request whose controller is a client (P43): forwarded to its inbox, answered there."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Waiting for the client"
+        DONE = "done", "Done by the client"
+        REFUSED = "refused", "Refused by the client"
+        DELEGATED = "delegated", "Carried out by NextSupport at the client's request"
+
+    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="parts")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="data_subject_requests")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN, db_index=True)
+    item_count = models.PositiveIntegerField(default=0)
+    categories = models.JSONField(default=list, help_text="Labels of the categories of data held for this client.")
+    forwarded_at = models.DateTimeField(default=timezone.now)
+    due_on = models.DateField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    answer_note = models.TextField(blank=True)
+    receipt = models.JSONField(default=list, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    notifying_since = models.DateTimeField(null=True, blank=True, help_text=SENDING_SINCE_HELP)
+    notify_error = models.CharField(max_length=100, blank=True, help_text=SEND_ERROR_HELP)
+
+    class Meta:
+        ordering = ["-forwarded_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["request", "organisation"], name="one_part_per_controller")]
+
+    def __str__(self):
+        return f"{self.request} for organisation #{self.organisation_id}"
+
+
+class RequestMessage(models.Model):
+    """One e-mail about a request, sent once (nextsupport.mail.send_once): to the requester (completed,
+    refused, extended) or to the compliance team (alert_overdue, alert_due_soon: once per request and state)."""
+
+    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=20)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True, help_text=SENDING_SINCE_HELP)
+    send_error = models.CharField(max_length=100, blank=True, help_text=SEND_ERROR_HELP)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["request", "kind"], name="one_message_per_request_and_kind")]
+
+    def __str__(self):
+        return f"{self.kind} e-mail for {self.request}"

@@ -407,6 +407,8 @@ COMPLIANCE_EMAIL = "compliance@nextsupport.co.uk"
 TELEPHONY_PROVIDER = env("TELEPHONY_PROVIDER", default="")
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+# The platform's own number that sends text messages (data-subject requests' one-time codes), E.164.
+TELEPHONY_SMS_FROM = env("TELEPHONY_SMS_FROM", default="")
 # The public address providers post webhooks to; their signatures are checked against it.
 TELEPHONY_WEBHOOK_BASE_URL = env("TELEPHONY_WEBHOOK_BASE_URL", default=SITE_URL)
 # Ofcom: an unanswered call rings at least 15 s. We let it ring 25 s and never cancel a ringing dial.
