@@ -2,7 +2,7 @@ from celery import shared_task
 
 from nextsupport import mail
 
-from . import services
+from . import requests, services
 
 
 @shared_task(bind=True, max_retries=mail.RETRIES)
@@ -19,3 +19,31 @@ def send_enquiry_reply(self, reply_id: int) -> bool:
 def purge_enquiries() -> int:
     """Daily (CELERY_BEAT_SCHEDULE): enquiries past retention are deleted (P33). Safe to run twice."""
     return services.enquiries_purge_expired()
+
+
+# --- Data-subject requests (compliance.requests) ---
+
+
+@shared_task(bind=True, max_retries=mail.RETRIES)
+def send_request_challenge(self, challenge_id: int) -> bool:
+    return mail.retrying(self, requests.challenge_send, challenge_id=challenge_id)
+
+
+@shared_task(bind=True, max_retries=mail.RETRIES)
+def send_request_message(self, message_id: int) -> bool:
+    return mail.retrying(self, requests.message_send, message_id=message_id)
+
+
+@shared_task
+def process_request(request_id: int) -> bool:
+    """After verification: discovery and the actions, once (a conditional UPDATE claims it)."""
+    return requests.request_process(request_id=request_id)
+
+
+@shared_task
+def alert_request_deadlines() -> int:
+    """Daily (CELERY_BEAT_SCHEDULE): the compliance team hears once per request and state (overdue, due soon)."""
+    queued = requests.alerts_queue()
+    for message_id in queued:
+        send_request_message.delay(message_id)
+    return len(queued)

@@ -29,7 +29,6 @@ urlpatterns = [
     *_policy_routes("terms", "terms", Kind.TERMS),
     *_policy_routes("accessibility", "accessibility", Kind.ACCESSIBILITY),
     *_policy_routes("sub-processors", "sub-processors", Kind.SUBPROCESSORS),
-    path("your-rights/", views.your_rights, name="your-rights"),
     path("", include("cookies.urls")),
     path("", include("compliance.urls")),
     path("healthz", views.healthz, name="healthz"),

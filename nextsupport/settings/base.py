@@ -293,6 +293,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "compliance.tasks.purge_enquiries",
         "schedule": timedelta(hours=24),
     },
+    "alert-request-deadlines": {
+        "task": "compliance.tasks.alert_request_deadlines",
+        "schedule": timedelta(hours=24),
+    },
     "dispatch-calls": {
         "task": "campaigns.tasks.dispatch",
         "schedule": timedelta(seconds=5),
@@ -399,6 +403,11 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="NextSupport <no-reply@ne
 SITE_URL = env("SITE_URL", default=f"http://127.0.0.1:{env('PORT', default='8000')}")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 COMPLIANCE_EMAIL = "compliance@nextsupport.co.uk"
+# Data-subject requests from the public form (compliance.request_views): complete requests per
+# network an hour, per phone number or e-mail address a day, and codes tried per network an hour.
+RIGHTS_REQUEST_LIMIT_PER_HOUR = env.int("RIGHTS_REQUEST_LIMIT_PER_HOUR", default=5)
+RIGHTS_REQUEST_LIMIT_PER_IDENTIFIER = env.int("RIGHTS_REQUEST_LIMIT_PER_IDENTIFIER", default=3)
+RIGHTS_VERIFY_LIMIT_PER_HOUR = env.int("RIGHTS_VERIFY_LIMIT_PER_HOUR", default=20)
 
 # --- Campaigns and telephony -----------------------------------------------------
 
