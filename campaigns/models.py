@@ -250,7 +250,7 @@ class GateReason(models.TextChoices):
     category=privacy.Category.CALL_INTERACTION,
     controller=privacy.Controller.CLIENT,
     fields=("state", "attempts", "outcome", "last_decision", "last_decided_at"),
-    subject={"phone": "consumer__phone_index"},
+    subject={"phone": "consumer__phone_index", "email": "consumer__email_index"},
     organisation="campaign__organisation",
     retention=privacy.Retention(days=30, after="campaign__ended_at", action=privacy.Action.DELETE, basis=_P30),
     erasure=privacy.Action.DELETE,
@@ -342,7 +342,9 @@ def _export_call(call) -> dict:
     # durations the usage statements and the abandoned-call rate need stay,
     # with nothing that points at a person.
     fields=("transcript", "consumer", "contact", "phone_index", "conversation_state"),
-    subject={"phone": "phone_index"},
+    # By the number dialled (kept even after the consumer record is gone), and by
+    # the e-mail address on the consumer record the call was made from.
+    subject={"phone": "phone_index", "email": "consumer__email_index"},
     organisation="organisation",
     anonymised={"conversation_state": lambda call: {}},
     exporter=_export_call,
@@ -438,7 +440,7 @@ class Call(models.Model):
     category=privacy.Category.CALL_INTERACTION,
     controller=privacy.Controller.CLIENT,
     fields=("step_id", "question", "value", "heard"),
-    subject={"phone": "call__phone_index"},
+    subject={"phone": "call__phone_index", "email": "call__consumer__email_index"},
     organisation="call__organisation",
     retention=privacy.Retention(days=30, after="call__campaign__ended_at", action=privacy.Action.DELETE, basis=_P30),
     erasure=privacy.Action.DELETE,
@@ -472,12 +474,20 @@ def _erase_recordings(queryset) -> int:
     return recordings_delete(queryset=queryset)
 
 
+def _read_recording(recording) -> bytes:
+    from .calls import recording_plaintext
+
+    return recording_plaintext(recording)
+
+
 @privacy.register(
     category=privacy.Category.RECORDING,
     controller=privacy.Controller.CLIENT,
     fields=("file", "duration_seconds", "created_at"),
-    subject={"phone": "call__phone_index"},
+    subject={"phone": "call__phone_index", "email": "call__consumer__email_index"},
     organisation="organisation",
+    stored_file=("recordings", "file"),
+    file_reader=_read_recording,
     retention=privacy.Retention(
         days=183, after="created_at", action=privacy.Action.DELETE, basis="P31: call recordings are kept at most 6 months."
     ),

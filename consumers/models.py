@@ -331,7 +331,8 @@ class ImportProblem(models.Model):
     category=privacy.Category.CONSENT,
     controller=privacy.Controller.CLIENT,
     fields=("purpose", "action", "method", "occurred_at", "wording", "wording_version", "source_reference", "recorded_at"),
-    subject={"phone": "phone_index"},
+    # The ledger follows the number; by e-mail, through the consumer record it was recorded for.
+    subject={"phone": "phone_index", "email": "consumer__email_index"},
     organisation="organisation",
     retention=privacy.Retention(
         days=6 * 366,

@@ -22,6 +22,7 @@ and any registration that names a missing field.
 """
 
 import datetime
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -75,11 +76,40 @@ class Retention:
 
 @dataclass(frozen=True)
 class Subject:
-    """Who a data-subject request is about; any identifier may be missing."""
+    """Who a data-subject request is about; any identifier may be missing.
+
+    `phone_index` / `email_index` are blind-index digests standing in for a
+    number or address we no longer hold in clear (the erasure log keeps only
+    those, and replays them after a restore). `cookie_consent_id` is the id a
+    visitor's browser holds for its cookie choices: their only identifier.
+    """
 
     phone: str | None = None
     email: str | None = None
     user_id: int | None = None
+    phone_index: bytes | None = None
+    email_index: bytes | None = None
+    cookie_consent_id: str | None = None
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, name) is None for name in self.__dataclass_fields__)
+
+    def values_for(self, kind: str, *, indexed: bool) -> list:
+        """What to compare a registration's `kind` path with: digests for a blind index, else the plain values."""
+        if kind == "user":
+            return [] if self.user_id is None else [self.user_id]
+        if kind == "cookie_consent":
+            return [] if self.cookie_consent_id is None else [uuid.UUID(str(self.cookie_consent_id))]
+        raw = getattr(self, kind)
+        if not indexed:
+            return [] if raw is None else [NORMALISERS[kind](raw)]
+        values = [] if raw is None else [digest(kind, raw)]
+        index = getattr(self, f"{kind}_index")
+        return values if index is None or index in values else [*values, bytes(index)]
+
+
+# Identifier kinds a registration's `subject` may name.
+SUBJECT_KINDS = ("phone", "email", "user", "cookie_consent")
 
 
 @dataclass(frozen=True)
@@ -100,6 +130,12 @@ class Registration:
     # Erasure that needs more than deleting or clearing fields (e.g. also
     # revoking sessions): called with the queryset, returns rows affected.
     eraser: Callable[[models.QuerySet], int] | None = None
+    # A file that belongs to each row: (storage alias, field holding its name).
+    # Erasure checks the file is gone from that storage; an access copy carries it.
+    stored_file: tuple[str, str] | None = None
+    # The file's contents as its subject should receive them (e.g. decrypted);
+    # called with the row, returns bytes. Without it, the stored bytes as they are.
+    file_reader: Callable[[models.Model], bytes] | None = None
 
     @property
     def label(self) -> str:
@@ -110,16 +146,15 @@ class Registration:
         manager = self.model._base_manager
         conditions = models.Q()
         for kind, path in self.subject.items():
-            value = getattr(subject, f"{kind}_id" if kind == "user" else kind)
-            if value is None:
+            indexed = isinstance(_final_field(self.model, path), BlindIndexField)
+            values = subject.values_for(kind, indexed=indexed)
+            if not values:
                 continue
-            if kind == "user":
-                conditions |= models.Q(**{path: value})
-            elif isinstance(_final_field(self.model, path), BlindIndexField):
-                conditions |= models.Q(**{path: digest(kind, value)})
-            else:
+            if kind in ("phone", "email") and not indexed:
                 # A plain identifier column (the login e-mail): compare normalised.
-                conditions |= models.Q(**{f"{path}__iexact": NORMALISERS[kind](value)})
+                conditions |= models.Q(**{f"{path}__iexact": values[0]})
+            else:
+                conditions |= models.Q(**{f"{path}__in": values})
         return manager.filter(conditions) if conditions else manager.none()
 
     def export(self, obj: models.Model) -> dict:
@@ -127,7 +162,9 @@ class Registration:
             return self.exporter(obj)
         data = {"model": self.label, "id": obj.pk}
         for name in self.fields:
-            value = getattr(obj, name)
+            field = obj._meta.get_field(name)
+            # A relation's id, read from the row itself: exporting many rows costs no query per row.
+            value = getattr(obj, field.attname if field.is_relation and field.concrete else name)
             if isinstance(value, models.Model):
                 value = value.pk
             elif isinstance(value, datetime.date):
@@ -214,6 +251,12 @@ def check_registry(app_registry=None) -> list[str]:
             problems.append(
                 f"{model._meta.label}: blind indexes {', '.join(sorted(unsearched))} are not in its subject, "
                 "so data-subject requests would not find those rows."
+            )
+        unknown = set(entry.subject) - set(SUBJECT_KINDS)
+        if unknown:
+            problems.append(
+                f"{model._meta.label}: subject names {', '.join(sorted(unknown))}; "
+                f"the identifiers a request can carry are {', '.join(SUBJECT_KINDS)}."
             )
         for path in [*entry.fields, *entry.subject.values(), *([entry.organisation] if entry.organisation else [])]:
             if not _path_exists(model, path):
