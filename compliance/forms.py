@@ -90,6 +90,13 @@ class DataRequestForm(forms.Form):
         help_text="For a correction, say what is wrong and what it should be. Up to 5,000 characters.",
         widget=forms.Textarea(attrs={"rows": 5}),
     )
+    cookies = forms.BooleanField(
+        label="Include the cookie choices made in this browser",
+        required=False,
+        initial=True,
+        help_text="Our cookie banner keeps a record of your choices under an id only this browser holds.",
+        widget=forms.CheckboxInput(attrs={"aria-describedby": "id_cookies_helptext"}),
+    )
     website = forms.CharField(
         label="Leave this field empty",
         required=False,

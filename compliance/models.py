@@ -120,7 +120,7 @@ class RefusalGround(models.TextChoices):
 @privacy.register(
     category=privacy.Category.DATA_SUBJECT_REQUEST,
     controller=privacy.Controller.NEXTSUPPORT,
-    fields=("reference", "kind", "name", "phone", "email", "details", "received_at", "state", "receipt"),
+    fields=("reference", "kind", "name", "phone", "email", "cookie_consent_id", "details", "received_at", "state", "receipt"),
     subject={"phone": "phone_index", "email": "email_index"},
     retention=privacy.Retention(
         days=REQUEST_RETENTION_DAYS,
@@ -163,6 +163,9 @@ class DataSubjectRequest(models.Model):
     email_index = BlindIndexField(source="email")
     details = EncryptedTextField(
         max_length=5000, blank=True, null=True, help_text="What the person asked for, in their words (e.g. what to correct)."
+    )
+    cookie_consent_id = EncryptedTextField(
+        max_length=32, blank=True, null=True, help_text="The cookie-consent id the requester's browser held (sealed by us)."
     )
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     verified_at = models.DateTimeField(null=True, blank=True)

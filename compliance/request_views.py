@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from cookies import consent_cookie
 from nextsupport import ratelimit
 from nextsupport.fields import digest
 
@@ -54,8 +55,15 @@ def your_rights(request):
     if not _allowed(request, data):
         form.add_error(None, "You have made several requests in a short time. Please wait a day, or e-mail our Compliance Team.")
         return _page(request, "your_rights.html", {"form": form}, status=429)
+    cookie_id = consent_cookie.consent_id_hex(request.COOKIES.get(consent_cookie.NAME)) if data["cookies"] else ""
     dsr = requests.request_submit(
-        kind=data["kind"], phone=data["phone"], email=data["email"], name=data["name"], details=data["details"], request=request
+        kind=data["kind"],
+        phone=data["phone"],
+        email=data["email"],
+        name=data["name"],
+        details=data["details"],
+        cookie_consent_id=cookie_id,
+        request=request,
     )
     request.session[PENDING_KEY] = dsr.reference
     return redirect("rights-verify")
@@ -111,7 +119,7 @@ def verify_link(request, token: str):
 
 
 def _download_token(dsr) -> str:
-    return signing.TimestampSigner(salt=DOWNLOAD_SALT).sign(f"{dsr.pk}:{dsr.package_name}")
+    return signing.TimestampSigner(salt=DOWNLOAD_SALT).sign_object([dsr.pk, dsr.package_name])
 
 
 @require_http_methods(["GET", "POST"])
@@ -148,12 +156,12 @@ def download(request, reference: str, token: str):
     if dsr is None or not dsr.package_name or reference not in request.session.get(VERIFIED_KEY, []):
         raise Http404("No such download.")
     try:
-        value = signing.TimestampSigner(salt=DOWNLOAD_SALT).unsign(token, max_age=DOWNLOAD_LINK_SECONDS)
+        value = signing.TimestampSigner(salt=DOWNLOAD_SALT).unsign_object(token, max_age=DOWNLOAD_LINK_SECONDS)
     except signing.SignatureExpired:
         return _page(request, "download_expired.html", {"dsr": dsr}, status=410)
     except signing.BadSignature:
         raise Http404("No such download.") from None
-    if value != f"{dsr.pk}:{dsr.package_name}":
+    if value != [dsr.pk, dsr.package_name]:
         raise Http404("No such download.")
     content = requests.package_content(dsr)
     requests.package_downloaded(dsr=dsr, request=request)

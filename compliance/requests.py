@@ -57,10 +57,24 @@ def _check_identifiers(phone: str | None, email: str | None) -> None:
 
 @transaction.atomic
 def request_submit(
-    *, kind: str, phone: str | None, email: str | None, name: str = "", details: str = "", request=None
+    *,
+    kind: str,
+    phone: str | None,
+    email: str | None,
+    name: str = "",
+    details: str = "",
+    cookie_consent_id: str = "",
+    request=None,
 ) -> DataSubjectRequest:
-    """A request from the public form: stored, and a one-time link and code sent to each identifier."""
+    """A request from the public form: stored, and a one-time link and code sent to each identifier.
+
+    `cookie_consent_id` is the id of the cookie choices of the browser it came from (from our sealed
+    cookie), so a request also covers the visitor's cookie-consent records.
+    """
     dsr = _create(kind=kind, phone=phone, email=email, name=name, details=details, channel=DataSubjectRequest.Channel.WEB)
+    if cookie_consent_id:
+        dsr.cookie_consent_id = cookie_consent_id
+        dsr.save(update_fields=["cookie_consent_id"])
     audit.record(events.REQUEST_RECEIVED, request=request, target=dsr, details={"kind": kind, "channel": dsr.channel})
     challenges_issue(dsr=dsr)
     return dsr
@@ -221,9 +235,24 @@ def challenge_verify_token(*, token: str, request=None) -> DataSubjectRequest:
     return _prove(_usable(challenge), request=request)
 
 
-@transaction.atomic
+class _WrongCode(Exception):
+    def __init__(self, challenge_ids):
+        self.challenge_ids = challenge_ids
+
+
 def challenge_verify_code(*, dsr: DataSubjectRequest, code: str, request=None) -> DataSubjectRequest:
     """A code was typed in for `dsr`: the identifier whose open challenge it matches is proved."""
+    try:
+        with transaction.atomic():
+            return _verify_code(dsr, code, request=request)
+    except _WrongCode as wrong:
+        # Counted outside the transaction that refused it, or the count would be rolled back too.
+        VerificationChallenge.objects.filter(pk__in=wrong.challenge_ids).update(failed_attempts=F("failed_attempts") + 1)
+        audit.record(events.REQUEST_VERIFICATION_FAILED, request=request, target=dsr)
+        raise VerificationError("That code is not the one we sent. Check it and try again.") from None
+
+
+def _verify_code(dsr: DataSubjectRequest, code: str, *, request) -> DataSubjectRequest:
     open_challenges = list(dsr.challenges.select_for_update().filter(used_at__isnull=True).order_by("-created_at"))
     if not open_challenges:
         raise VerificationError("This code has already been used, or none is waiting. Ask for a new code.")
@@ -234,9 +263,7 @@ def challenge_verify_code(*, dsr: DataSubjectRequest, code: str, request=None) -
     live = [c for c in open_challenges if c.expires_at > timezone.now() and c.failed_attempts < MAX_CODE_ATTEMPTS]
     if not live:
         _usable(open_challenges[0])  # says why: expired, or too many attempts
-    VerificationChallenge.objects.filter(pk__in=[c.pk for c in live]).update(failed_attempts=F("failed_attempts") + 1)
-    audit.record(events.REQUEST_VERIFICATION_FAILED, request=request, target=dsr)
-    raise VerificationError("That code is not the one we sent. Check it and try again.")
+    raise _WrongCode([c.pk for c in live])
 
 
 def _prove(challenge: VerificationChallenge, *, request) -> DataSubjectRequest:
@@ -397,7 +424,7 @@ def request_reprocess(*, dsr: DataSubjectRequest, actor, request=None) -> None:
 
 
 def subject_of(dsr: DataSubjectRequest) -> privacy.Subject:
-    return privacy.Subject(phone=dsr.phone or None, email=dsr.email or None)
+    return privacy.Subject(phone=dsr.phone or None, email=dsr.email or None, cookie_consent_id=dsr.cookie_consent_id or None)
 
 
 @transaction.atomic
