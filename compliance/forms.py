@@ -131,3 +131,25 @@ class VerificationCodeForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
         error_messages={"required": "Enter the code from the e-mail or text message."},
     )
+
+
+class PartAnswerForm(forms.Form):
+    """A client's answer to a request forwarded to it (portal)."""
+
+    answer = forms.ChoiceField(
+        label="Your answer",
+        choices=[
+            ("done", "We have dealt with it ourselves"),
+            ("refused", "We refuse it"),
+            ("delegate", "Ask NextSupport to carry it out on our data"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose your answer."},
+    )
+    note = forms.CharField(
+        label="Note to the requester",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Required when you refuse: give the reason, which we pass on to the person.",
+    )

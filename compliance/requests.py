@@ -460,6 +460,8 @@ def _act(dsr: DataSubjectRequest, found) -> list:
 
 def perform(dsr: DataSubjectRequest, *, organisation_ids: set[int | None]) -> list:
     """Carry out a changing request on the data of the given controllers (None: NextSupport's own)."""
+    if dsr.kind not in (RequestKind.ERASURE, RequestKind.RESTRICTION, RequestKind.OBJECTION, RequestKind.WITHDRAW_CONSENT):
+        return []  # access, portability and rectification change nothing here
     from . import erasure
 
     subject, reference = subject_of(dsr), dsr.reference

@@ -43,8 +43,10 @@ urlpatterns = [
     *consumers_public,
     path("app/o/<int:org_id>/", include("consumers.urls", namespace="consumers")),
     path("app/o/<int:org_id>/", include("campaigns.urls", namespace="campaigns")),
+    path("app/o/<int:org_id>/", include("compliance.portal_urls", namespace="compliance-portal")),
     path("api/v1/orgs/<int:org_id>/", include("consumers.api_urls", namespace="consumers-api")),
     path("api/v1/orgs/<int:org_id>/", include("campaigns.api_urls", namespace="campaigns-api")),
+    path("api/v1/orgs/<int:org_id>/", include("compliance.api_urls", namespace="compliance-api")),
 ]
 
 handler400 = "nextsupport.views.bad_request"

@@ -6,6 +6,8 @@ import nextsupport.fields
 from django.conf import settings
 from django.db import migrations, models
 
+from accounts.compliance_group import grant_to_compliance
+
 
 class Migration(migrations.Migration):
 
@@ -126,5 +128,15 @@ class Migration(migrations.Migration):
                 'ordering': ['-forwarded_at', '-id'],
                 'constraints': [models.UniqueConstraint(fields=('request', 'organisation'), name='one_part_per_controller')],
             },
+        ),
+        grant_to_compliance(
+            "compliance",
+            [
+                "view_datasubjectrequest",
+                "add_datasubjectrequest",
+                "change_datasubjectrequest",
+                "view_requestevent",
+                "view_requestpart",
+            ],
         ),
     ]
