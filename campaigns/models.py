@@ -351,6 +351,8 @@ def _export_call(call) -> dict:
     retention=privacy.Retention(days=30, after="campaign__ended_at", action=privacy.Action.ANONYMISE, basis=_P30),
     erasure=privacy.Action.ANONYMISE,
     eraser=_erase_calls,
+    erasure_note="Anonymised: what was said, the number and the link to you are deleted; the call's length and "
+    "outcome stay, with nothing that points at you, for the business's usage statements and invoices.",
 )
 class Call(models.Model):
     """One dial of one contact, and everything that happened on the line (P06)."""

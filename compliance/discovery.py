@@ -75,7 +75,7 @@ class Discovery:
 
 def find(subject: privacy.Subject, *, organisation_ids: set[int | None] | None = None) -> Discovery:
     """Everything held about `subject`; with `organisation_ids`, only what those controllers hold (None: NextSupport)."""
-    subject = _with_user(subject)
+    subject = with_user_account(subject)
     items: list[Item] = []
     if subject.is_empty():
         return Discovery(subject=subject, items=())
@@ -90,6 +90,8 @@ def rows_in_scope(
     registration: privacy.Registration, subject: privacy.Subject, organisation_ids: set[int | None] | None
 ) -> models.QuerySet:
     """The registration's rows about `subject`, limited to the controllers asked for, each with its organisation."""
+    if not _in_scope(registration, organisation_ids):
+        return registration.model._base_manager.none()
     queryset = registration.rows_for(subject)
     path = _client_organisation_path(registration)
     if path is None:
@@ -120,7 +122,7 @@ def _in_scope(registration, organisation_ids) -> bool:
     return any(pk is not None for pk in organisation_ids)
 
 
-def _with_user(subject: privacy.Subject) -> privacy.Subject:
+def with_user_account(subject: privacy.Subject) -> privacy.Subject:
     """The subject with the user account its e-mail address signs in with, if any.
 
     Memberships, sessions and acceptances name the user, not the address: the

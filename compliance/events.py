@@ -17,3 +17,11 @@ REQUEST_COMPLETED = "compliance.request_completed"
 REQUEST_REFUSED = "compliance.request_refused"
 REQUEST_PACKAGE_DOWNLOADED = "compliance.request_package_downloaded"
 REQUEST_OPENED = "compliance.request_opened"
+
+# --- Erasure, restriction, objection, rectification (compliance.erasure) ---
+SUBJECT_ERASED = "compliance.subject_erased"
+SUBJECT_RESTRICTED = "compliance.subject_restricted"
+SUBJECT_OBJECTED = "compliance.subject_objected"
+ITEM_RECTIFIED = "compliance.item_rectified"
+ERASURES_REPLAYED = "compliance.erasures_replayed"
+FILE_DELETION_PENDING = "compliance.file_deletion_pending"

@@ -183,6 +183,27 @@ class ObjectionForm(forms.Form):
     )
 
 
+class ConsumerCorrectionForm(forms.Form):
+    """P36: the client corrects a consumer's details; a field left empty is cleared."""
+
+    name = forms.CharField(label="Name", max_length=200, required=False)
+    email = forms.EmailField(label="E-mail", max_length=254, required=False)
+    date_of_birth = forms.DateField(
+        label="Date of birth", required=False, help_text="For example 21/04/1980.", input_formats=["%d/%m/%Y", "%Y-%m-%d"]
+    )
+    postcode = forms.CharField(label="Postcode", max_length=8, required=False)
+    timezone = forms.CharField(label="Time zone", max_length=64, required=False, help_text="For example Europe/London.")
+
+    @classmethod
+    def for_consumer(cls, consumer, data=None):
+        initial = {name: getattr(consumer, name) for name in cls.base_fields}
+        return cls(data, initial=initial)
+
+    def changes(self) -> dict:
+        """Only the fields whose value differs from the record's."""
+        return {name: value for name, value in self.cleaned_data.items() if name in self.changed_data}
+
+
 class RestrictionForm(forms.Form):
     reason = forms.CharField(
         label="Reason (kept with this person's record while the restriction lasts)",

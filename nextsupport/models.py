@@ -47,6 +47,8 @@ class AppendOnlyModel(models.Model):
         basis="P26: the audit trail is legal-obligation evidence, kept 6 years and never altered.",
     ),
     erasure=privacy.Action.RETAIN,
+    erasure_note="Kept: the security and audit record of who accessed or changed personal data is kept 6 years "
+    "and never altered; it holds ids and network addresses, not what the data said.",
 )
 class AuditEvent(AppendOnlyModel):
     """One event. `hash` covers every other column and the previous event's hash.

@@ -136,6 +136,12 @@ class Registration:
     # The file's contents as its subject should receive them (e.g. decrypted);
     # called with the row, returns bytes. Without it, the stored bytes as they are.
     file_reader: Callable[[models.Model], bytes] | None = None
+    # What an erasure receipt tells the person about these rows, in plain words:
+    # why they are kept (RETAIN) or what is left of them (ANONYMISE).
+    erasure_note: str = ""
+    # Rectification that must go through the owning app's service (validation,
+    # audit, derived fields): called as rectifier(obj, changes, actor), returns the row.
+    rectifier: Callable[[models.Model, dict, object], models.Model] | None = None
 
     @property
     def label(self) -> str:
@@ -153,6 +159,11 @@ class Registration:
             if kind in ("phone", "email") and not indexed:
                 # A plain identifier column (the login e-mail): compare normalised.
                 conditions |= models.Q(**{f"{path}__iexact": values[0]})
+            elif "__" in path:
+                # Through a relation, as a semi-join of its own: OR-ed into the other
+                # conditions, an inner join would drop rows whose related row is gone
+                # (a consent entry outlives its consumer record).
+                conditions |= models.Q(pk__in=manager.filter(**{f"{path}__in": values}).values("pk"))
             else:
                 conditions |= models.Q(**{f"{path}__in": values})
         return manager.filter(conditions) if conditions else manager.none()
@@ -191,11 +202,15 @@ class Registration:
 
 
 def anonymise(registration: Registration, queryset: models.QuerySet) -> int:
+    """Write the anonymised values; returns the rows changed (a row already anonymised is left and not counted)."""
     values = {name: registration.anonymised.get(name) for name in registration.fields}
     count = 0
     for obj in queryset.iterator(chunk_size=500):
-        for name, value in values.items():
-            setattr(obj, name, value(obj) if callable(value) else value)
+        target = {name: value(obj) if callable(value) else value for name, value in values.items()}
+        if all(getattr(obj, name) == value for name, value in target.items()):
+            continue
+        for name, value in target.items():
+            setattr(obj, name, value)
         obj.save(update_fields=[*values, *_index_names(obj, values)])
         count += 1
     return count

@@ -135,3 +135,12 @@ def test_queries_do_not_grow_with_the_rows_found(person):
     # One query per registration, and one to learn which user account the address signs in with.
     assert len(queries) <= len(privacy.registrations()) + 1
     assert len(exported) == len(found.items)
+
+
+@pytest.mark.obligation("P35")
+def test_consent_evidence_is_found_after_its_consumer_record_is_gone(person):
+    person.consumers[0].delete()
+
+    found = labels(discovery.find(person.subject))
+
+    assert found["consumers.ConsentRecord"] == 2

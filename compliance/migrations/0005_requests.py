@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0011_notices_retry_per_recipient'),
-        ('compliance', '0003_send_failures'),
+        ('compliance', '0004_erasure'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
