@@ -19,6 +19,7 @@ from django.core.files.storage import storages
 
 from campaigns.calls import _recording_aad
 from campaigns.models import Call, Recording
+from compliance import erasure
 from compliance.models import DataSubjectRequest, RequestPart
 from consumers.models import Consumer, Suppression
 from cookies import consent_cookie
@@ -26,7 +27,7 @@ from cookies.models import ConsentRecord as CookieConsent
 from nextsupport import crypto
 from nextsupport.fields import digest
 from nextsupport.models import AuditEvent
-from tests.compliance.conftest import CommittingClient, emailed_code, submit, texted_code
+from tests.compliance.dsr import CommittingClient, emailed_code, submit, texted_code
 from tests.conftest import login
 from tests.consumers.conftest import csv_bytes, make_list, run_import
 from tests.factories import CallFactory, ConsentRecordFactory, ConsumerFactory, RecordingFactory
@@ -34,6 +35,16 @@ from tests.factories import CallFactory, ConsentRecordFactory, ConsumerFactory, 
 pytestmark = pytest.mark.django_db
 PHONE, EMAIL = "+447911123456", "sam.jones@home.example"
 State = DataSubjectRequest.State
+
+
+@pytest.fixture(autouse=True)
+def _empty_erasure_log_copies():
+    # The erasure log is copied to storage, which outlives the test's transaction.
+    yield
+    storage = storages[erasure.LOG_STORAGE]
+    if storage.exists(erasure.LOG_COPIES):
+        for name in storage.listdir(erasure.LOG_COPIES)[1]:
+            storage.delete(f"{erasure.LOG_COPIES}/{name}")
 
 
 @pytest.fixture

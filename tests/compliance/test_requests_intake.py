@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from compliance.models import DataSubjectRequest, VerificationChallenge
 from nextsupport.models import AuditEvent
-from tests.compliance.conftest import CommittingClient, emailed_code, emailed_link, submit, texted_code
+from tests.compliance.dsr import CommittingClient, emailed_code, emailed_link, submit, texted_code
 from tests.factories import ConsumerFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.obligation("P42")]

@@ -9,7 +9,7 @@ from campaigns.models import WebhookDelivery, WebhookEvent
 from compliance import requests, selectors
 from compliance.models import DataSubjectRequest, RefusalGround, RequestKind, RequestPart
 from nextsupport.models import AuditEvent
-from tests.compliance.conftest import committing
+from tests.compliance.dsr import committing
 from tests.conftest import login
 from tests.factories import APIKeyFactory, CallFactory, ConsumerFactory, WebhookEndpointFactory
 
