@@ -77,19 +77,24 @@ def _verified(request, dsr) -> None:
 
 @require_http_methods(["GET", "POST"])
 def verify(request):
-    """Enter the code sent by e-mail or text (the request is the one this browser just made)."""
+    """Enter the code sent by e-mail or text, for the request this browser made or asked a new code for.
+
+    The page reads the same whether the reference exists or not: it names only what the browser gave.
+    """
     reference = request.session.get(PENDING_KEY)
-    dsr = selectors.request_by_reference(reference) if reference else None
     form = VerificationCodeForm(request.POST or None)
-    context = {"form": form, "dsr": dsr}
-    if request.method != "POST" or dsr is None:
+    context = {"form": form, "reference": reference}
+    if request.method != "POST" or not reference:
         return _page(request, "verify.html", context)
     if not form.is_valid():
         return _page(request, "verify.html", context, status=400)
     if not ratelimit.allow("rights-verify", request, limit=settings.RIGHTS_VERIFY_LIMIT_PER_HOUR, window=3600):
         form.add_error("code", "Too many codes were tried from your network. Please wait an hour, then ask for a new code.")
         return _page(request, "verify.html", context, status=429)
+    dsr = selectors.request_by_reference(reference)
     try:
+        if dsr is None:
+            raise requests.VerificationError("That code is not the one we sent. Check it and try again.")
         dsr = requests.challenge_verify_code(dsr=dsr, code=form.cleaned_data["code"], request=request)
     except requests.VerificationError as error:
         form.add_error("code", str(error))

@@ -211,3 +211,17 @@ def test_requests_are_limited_per_identifier_whatever_the_network(client, settin
 
     assert refused.status_code == 429
     assert DataSubjectRequest.objects.count() == 2
+
+
+def test_asking_a_new_code_for_a_reference_reads_the_same_whether_it_exists_or_not(client, mailoutbox):
+    submit(client, email="zoe@home.example")
+    real = DataSubjectRequest.objects.get().reference
+    pages = []
+    for reference in (real, "DSR-2026-999999"):
+        stranger = CommittingClient()
+        stranger.post(f"/your-rights/requests/{reference}/")
+        page = stranger.get("/your-rights/verify/").content.decode()
+        answer = stranger.post("/your-rights/verify/", {"code": "000000"})
+        pages.append((without_csrf(page).replace(reference, "REF"), answer.status_code))
+
+    assert pages[0] == pages[1]
