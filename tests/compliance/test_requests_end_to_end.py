@@ -89,7 +89,7 @@ def download(browser, dsr) -> zipfile.ZipFile:
     return zipfile.ZipFile(io.BytesIO(response.content))
 
 
-@pytest.mark.obligation("P35", "P37", "P39", "P43", "P14", "P13", "P54")
+@pytest.mark.obligation("P35", "P37", "P39", "P43", "P14", "P54")
 def test_access_then_erasure_end_to_end(
     person, organisation, other_organisation, owner, outsider, mailoutbox, django_capture_on_commit_callbacks
 ):

@@ -8,6 +8,8 @@ from django.utils import timezone
 from campaigns.models import WebhookDelivery, WebhookEvent
 from compliance import requests, selectors
 from compliance.models import DataSubjectRequest, RefusalGround, RequestKind, RequestPart
+from consumers.models import Consumer
+from nextsupport.fields import digest
 from nextsupport.models import AuditEvent
 from tests.compliance.dsr import committing
 from tests.conftest import login
@@ -210,3 +212,29 @@ def test_opening_a_request_in_the_admin_is_audited_and_an_assignment_goes_throug
 
     requests.request_assign(dsr=dsr, assignee=compliance_officer, actor=compliance_officer)
     assert DataSubjectRequest.objects.get(pk=dsr.pk).assigned_to == compliance_officer
+
+
+@pytest.mark.obligation("P38", "P40", "P41", "P43")
+@pytest.mark.parametrize(
+    ("kind", "field", "action"),
+    [
+        (RequestKind.RESTRICTION, "restricted_at", "restricted"),
+        (RequestKind.OBJECTION, "objected_at", "suppressed"),
+        (RequestKind.WITHDRAW_CONSENT, "objected_at", "suppressed"),
+    ],
+)
+def test_a_client_asking_us_to_act_stops_its_processing_and_the_receipt_says_so(
+    compliance_officer, held_by_two_clients, kind, field, action
+):
+    first, _ = held_by_two_clients
+    dsr = staff_request(compliance_officer, kind=kind)
+    assert Consumer.objects.filter(phone_index=digest("phone", PHONE), **{f"{field}__isnull": False}).count() == 0
+
+    committing(requests.part_answer, part=dsr.parts.get(organisation=first), answer="delegate", note="")
+
+    acted = Consumer.objects.filter(phone_index=digest("phone", PHONE), **{f"{field}__isnull": False})
+    assert list(acted.values_list("organisation_id", flat=True)) == [first.pk]  # only the client that asked
+    part = dsr.parts.get(organisation=first)
+    assert part.state == RequestPart.State.DELEGATED and [line["action"] for line in part.receipt] == [action]
+    dsr.refresh_from_db()
+    assert dsr.state == State.AWAITING_CLIENT  # the other client has not answered yet
