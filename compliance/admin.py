@@ -127,6 +127,7 @@ class EnquiryAdmin(admin.ModelAdmin):
 
 from django import forms  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.http import HttpResponseRedirect  # noqa: E402
 from django.utils.html import format_html  # noqa: E402
 
 from nextsupport.identifiers import mask_email, mask_phone  # noqa: E402
@@ -227,6 +228,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
     search_help_text = "Search by reference (DSR-2026-000123), or by the requester's exact phone number or e-mail address."
     date_hierarchy = "received_at"
     inlines = [RequestPartInline, RequestEventInline]
+    actions = ("run_again",)
     readonly_fields = (
         "reference", "kind", "channel", "state", "deadline", "name", "phone", "email", "details", "received_at",
         "verified_at", "verified_by", "pause_reason", "extension_days", "extension_reason", "refusal_ground",
@@ -310,7 +312,22 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         try:
             self._apply(request, DataSubjectRequest.objects.get(pk=obj.pk), form.cleaned_data)
         except ValidationError as error:
+            request.request_change_refused = True
             self.message_user(request, " ".join(error.messages), messages.ERROR)
+
+    def response_change(self, request, obj):
+        if getattr(request, "request_change_refused", False):
+            # Back to the form with the reason, never a "changed successfully" beside it.
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
+
+    @admin.action(description="Run discovery and NextSupport's actions again (after a failure)")
+    def run_again(self, request, queryset):
+        for dsr in queryset:
+            try:
+                requests.request_reprocess(dsr=dsr, actor=request.user, request=request)
+            except ValidationError as error:
+                self.message_user(request, f"{dsr}: {' '.join(error.messages)}", messages.ERROR)
 
     def _apply(self, request, dsr, data) -> None:
         who = {"actor": request.user, "request": request}

@@ -238,3 +238,19 @@ def test_a_client_asking_us_to_act_stops_its_processing_and_the_receipt_says_so(
     assert part.state == RequestPart.State.DELEGATED and [line["action"] for line in part.receipt] == [action]
     dsr.refresh_from_db()
     assert dsr.state == State.AWAITING_CLIENT  # the other client has not answered yet
+
+
+def test_an_extension_without_a_reason_is_refused_in_the_admin_with_the_reason_why(client, compliance_officer):
+    dsr = staff_request(compliance_officer, kind=RequestKind.RECTIFICATION, details="x")
+    login(client, compliance_officer)
+
+    response = client.post(
+        f"/admin/compliance/datasubjectrequest/{dsr.pk}/change/",
+        {"assigned_to": "", "extend_days": "30", "extend_reason": "", "events-TOTAL_FORMS": 0, "events-INITIAL_FORMS": 0,
+         "parts-TOTAL_FORMS": 0, "parts-INITIAL_FORMS": 0},
+        follow=True,
+    )  # fmt: skip
+
+    page = response.content.decode()
+    assert "Record why the request is complex or numerous" in page and "was changed successfully" not in page
+    assert DataSubjectRequest.objects.get(pk=dsr.pk).extension_days == 0
