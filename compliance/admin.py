@@ -128,13 +128,13 @@ class EnquiryAdmin(admin.ModelAdmin):
 from django import forms  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.http import HttpResponseRedirect  # noqa: E402
-from django.utils.html import format_html  # noqa: E402
+from django.utils.html import format_html, format_html_join  # noqa: E402
 
 from nextsupport.identifiers import mask_email, mask_phone  # noqa: E402
 
 from . import deadlines, requests, selectors  # noqa: E402
 from .events import REQUEST_OPENED  # noqa: E402
-from .models import DataSubjectRequest, RefusalGround, RequestEvent, RequestPart  # noqa: E402
+from .models import DataSubjectRequest, RefusalGround, RequestEvent, RequestKind, RequestPart  # noqa: E402
 
 
 class DeadlineFilter(admin.SimpleListFilter):
@@ -183,7 +183,22 @@ class RequestChangeForm(forms.ModelForm):
     refuse_detail = forms.CharField(
         required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Refusal, in the requester's words"
     )
+    correct_item = forms.CharField(
+        required=False, label="Correct an item", help_text="As listed under 'NextSupport's items', e.g. accounts.User:12."
+    )
+    correct_field = forms.CharField(required=False, label="Field to correct")
+    correct_value = forms.CharField(required=False, label="Correct value")
     complete = forms.BooleanField(required=False, label="Mark completed (e.g. the correction is made)")
+
+    def clean(self):
+        data = super().clean()
+        item = (data.get("correct_item") or "").strip()
+        if item:
+            label, _, pk = item.rpartition(":")
+            if not label or not pk.isdigit() or not data.get("correct_field"):
+                raise forms.ValidationError("Name the item as label:id (e.g. accounts.User:12) and the field to correct.")
+            data["correct_item"] = (label, int(pk))
+        return data
 
     class Meta:
         model = DataSubjectRequest
@@ -232,7 +247,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
     readonly_fields = (
         "reference", "kind", "channel", "state", "deadline", "name", "phone", "email", "details", "received_at",
         "verified_at", "verified_by", "pause_reason", "extension_days", "extension_reason", "refusal_ground",
-        "refusal_detail", "completed_at", "receipt", "package_created_at", "processed_at",
+        "refusal_detail", "completed_at", "receipt", "package_created_at", "processed_at", "own_items",
     )  # fmt: skip
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -270,6 +285,16 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         if standing == deadlines.Standing.DUE_SOON:
             return format_html("<strong>Due soon:</strong> {}{}", when, paused)
         return f"{when}{paused}"
+
+    @admin.display(description="NextSupport's items (to correct)")
+    def own_items(self, obj):
+        from . import discovery
+
+        if obj.pk is None or obj.kind != RequestKind.RECTIFICATION or obj.verified_at is None:
+            return "—"
+        found = discovery.find(requests.subject_of(obj), organisation_ids={None})
+        rows = [f"{item.label}:{item.obj.pk} ({', '.join(item.registration.fields)})" for item in found.items]
+        return format_html_join("\n", "<div>{}</div>", ((row,) for row in rows)) or "Nothing held"
 
     @admin.display(description="Requester")
     def masked_identifiers(self, obj):
@@ -343,6 +368,11 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             requests.request_extend(dsr=dsr, days=data["extend_days"], reason=data.get("extend_reason") or "", **who)
         if data.get("refuse_ground"):
             requests.request_refuse(dsr=dsr, ground=data["refuse_ground"], detail=data.get("refuse_detail") or "", **who)
+        if data.get("correct_item"):
+            label, pk = data["correct_item"]
+            requests.request_rectify(
+                dsr=dsr, label=label, pk=pk, field=data["correct_field"], value=data.get("correct_value") or "", **who
+            )
         if data.get("complete"):
             requests.request_complete(dsr=dsr, **who)
 

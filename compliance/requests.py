@@ -39,8 +39,15 @@ CHALLENGE_LIFETIME = datetime.timedelta(minutes=30)
 MAX_CODE_ATTEMPTS = 5
 _CHALLENGE_SALT = "compliance.requests.verification"
 _PACKAGE_AAD = b"compliance.request-package"
-# The kinds whose answer is a copy of the data; the others change it.
+# The kinds whose answer is a copy of the data; those NextSupport can carry out on a client's data.
 COPY_KINDS = (RequestKind.ACCESS, RequestKind.PORTABILITY)
+CHANGING_KINDS = (RequestKind.ERASURE, RequestKind.RESTRICTION, RequestKind.OBJECTION, RequestKind.WITHDRAW_CONSENT)
+_COPY_GIVEN = "NextSupport has already given the person a copy of what it holds for you: answer done, or refused with the reason."
+_NOT_DELEGABLE = {
+    RequestKind.ACCESS: _COPY_GIVEN,
+    RequestKind.PORTABILITY: _COPY_GIVEN,
+    RequestKind.RECTIFICATION: "Only you know the right values: correct the person's details under Consumers, then answer done.",
+}
 
 
 class VerificationError(Exception):
@@ -460,7 +467,7 @@ def _act(dsr: DataSubjectRequest, found) -> list:
 
 def perform(dsr: DataSubjectRequest, *, organisation_ids: set[int | None]) -> list:
     """Carry out a changing request on the data of the given controllers (None: NextSupport's own)."""
-    if dsr.kind not in (RequestKind.ERASURE, RequestKind.RESTRICTION, RequestKind.OBJECTION, RequestKind.WITHDRAW_CONSENT):
+    if dsr.kind not in CHANGING_KINDS:
         return []  # access, portability and rectification change nothing here
     from . import erasure
 
@@ -511,6 +518,23 @@ def package_content(dsr: DataSubjectRequest) -> bytes:
 def package_downloaded(*, dsr: DataSubjectRequest, request=None) -> None:
     _step(dsr, "Copy of the data downloaded by the requester")
     audit.record(events.REQUEST_PACKAGE_DOWNLOADED, request=request, target=dsr)
+
+
+@transaction.atomic
+def request_rectify(*, dsr: DataSubjectRequest, label: str, pk: int, field: str, value: str, actor, request=None):
+    """Staff correct one field of an item NextSupport controls (P36), with the before/after record kept."""
+    from . import erasure
+
+    _require(dsr, DataSubjectRequest.CLOCK_STATES, "corrected")
+    if dsr.kind != RequestKind.RECTIFICATION:
+        raise ValidationError(f"{dsr} asks for {dsr.get_kind_display().lower()}, not a correction.")
+    record = erasure.rectify_item(label=label, pk=pk, changes={field: value}, reference=dsr.reference, actor=actor)
+    registration = next(r for r in privacy.registrations() if r.label == label)
+    line = {"category": registration.category.label, "organisation_id": None, "action": "corrected", "count": 1, "note": ""}
+    dsr.receipt = [*dsr.receipt, line]
+    dsr.save(update_fields=["receipt"])
+    _step(dsr, f"Corrected {label} #{pk} ({field})", actor=actor)
+    return record
 
 
 # --- Forwarding to clients (P43) ----------------------------------------------------------------------
@@ -589,6 +613,8 @@ def part_answer(*, part: RequestPart, answer: str, note: str, actor=None, reques
         raise ValidationError({"note": "Give the reason for refusing: the requester is told it."})
     if answer not in (Answer.DONE, Answer.REFUSED, Answer.DELEGATE):
         raise ValidationError({"answer": "Choose done, refused or delegate."})
+    if answer == Answer.DELEGATE and part.request.kind not in CHANGING_KINDS:
+        raise ValidationError({"answer": _NOT_DELEGABLE[part.request.kind]})
     if answer == Answer.DELEGATE:
         part.receipt = _receipt_dicts(perform(part.request, organisation_ids={part.organisation_id}))
         part.state = RequestPart.State.DELEGATED

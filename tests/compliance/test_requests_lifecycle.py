@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from campaigns.models import WebhookDelivery, WebhookEvent
@@ -254,3 +255,35 @@ def test_an_extension_without_a_reason_is_refused_in_the_admin_with_the_reason_w
     page = response.content.decode()
     assert "Record why the request is complex or numerous" in page and "was changed successfully" not in page
     assert DataSubjectRequest.objects.get(pk=dsr.pk).extension_days == 0
+
+
+@pytest.mark.obligation("P36")
+def test_staff_correct_an_item_we_control_from_the_request_and_the_receipt_says_so(client, compliance_officer):
+    from compliance.models import Enquiry
+
+    enquiry = Enquiry.objects.create(name="Zoe Smiht", email="zoe@home.example", subject="Hello", message="Hi")
+    dsr = staff_request(compliance_officer, kind=RequestKind.RECTIFICATION, email="zoe@home.example", phone=None, details="Name")
+    login(client, compliance_officer)
+    page = client.get(f"/admin/compliance/datasubjectrequest/{dsr.pk}/change/").content.decode()
+    assert f"compliance.Enquiry:{enquiry.pk}" in page
+
+    client.post(
+        f"/admin/compliance/datasubjectrequest/{dsr.pk}/change/",
+        {"assigned_to": "", "correct_item": f"compliance.Enquiry:{enquiry.pk}", "correct_field": "name",
+         "correct_value": "Zoe Smith", "complete": "on", "events-TOTAL_FORMS": 0, "events-INITIAL_FORMS": 0,
+         "parts-TOTAL_FORMS": 0, "parts-INITIAL_FORMS": 0},
+    )  # fmt: skip
+
+    enquiry.refresh_from_db()
+    dsr.refresh_from_db()
+    assert enquiry.name == "Zoe Smith"
+    assert dsr.state == State.COMPLETED and [line["action"] for line in dsr.receipt] == ["corrected"]
+
+
+@pytest.mark.obligation("P43")
+def test_a_client_cannot_hand_back_a_correction_only_it_can_make(compliance_officer, held_by_two_clients):
+    first, _ = held_by_two_clients
+    dsr = staff_request(compliance_officer, kind=RequestKind.RECTIFICATION, details="My name is spelt Smith")
+
+    with pytest.raises(ValidationError, match="correct the person's details under Consumers"):
+        requests.part_answer(part=dsr.parts.get(organisation=first), answer="delegate", note="")
