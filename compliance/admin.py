@@ -7,7 +7,7 @@ from django.utils.timezone import localtime
 from nextsupport import audit
 
 from . import services
-from .models import Enquiry, EnquiryReply
+from .models import Enquiry, EnquiryReply, ErasureLogEntry, PendingFileDeletion, Rectification  # erasure section, at the end
 
 
 def _delivery(*, sent_at, sending_since, error) -> str:
@@ -379,3 +379,47 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         # The inlines are read-only records: nothing of them is ever saved from the form.
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+
+# --- Erasure and rectification (compliance.erasure) ---
+# Read-only: these rows are written only by compliance.erasure. No digest and no
+# corrected value is shown (a correction's before/after stays in the access package).
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ErasureLogEntry)
+class ErasureLogEntryAdmin(_ReadOnly):
+    list_display = ("reference", "scope", "erased_at", "completed_at", "replays", "replayed_at")
+    search_fields = ("reference",)
+    fields = ("reference", "scope", "organisation_ids", "receipt", "erased_at", "completed_at", "replays", "replayed_at")
+
+
+@admin.register(PendingFileDeletion)
+class PendingFileDeletionAdmin(_ReadOnly):
+    list_display = ("storage", "name", "reference", "attempts", "last_error", "last_attempt_at", "deleted_at")
+    list_filter = ("storage", ("deleted_at", admin.EmptyFieldListFilter))
+    actions = ("retry_now",)
+
+    @admin.action(description="Try deleting the selected files again")
+    def retry_now(self, request, queryset):
+        from .erasure import delete_file
+
+        gone = sum(delete_file(p.storage, p.name, reference=p.reference) for p in queryset.filter(deleted_at__isnull=True))
+        self.message_user(request, f"{gone} file(s) deleted; the others stay queued.")
+
+
+@admin.register(Rectification)
+class RectificationAdmin(_ReadOnly):
+    list_display = ("label", "object_id", "fields_changed", "reference", "actor", "created_at")
+    search_fields = ("reference",)
+    fields = ("label", "object_id", "fields_changed", "reference", "organisation_id", "actor", "created_at")

@@ -47,3 +47,14 @@ def alert_request_deadlines() -> int:
     for message_id in queued:
         send_request_message.delay(message_id)
     return len(queued)
+
+
+# --- Erasure (compliance.erasure) ---
+
+
+@shared_task
+def retry_file_deletions() -> dict:
+    """Daily (CELERY_BEAT_SCHEDULE): stored files an erasure could not delete are tried again until gone. Safe to run twice."""
+    from .erasure import retry_pending_file_deletions
+
+    return retry_pending_file_deletions()

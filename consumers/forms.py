@@ -94,6 +94,12 @@ class MappingForm(forms.Form):
                 label=f"Column {index + 1}: {column}", choices=choices, required=False, initial=suggested.get(str(index), "")
             )
             self.column_fields.append((index, name))
+        self.fields["clear_empty"] = forms.BooleanField(
+            label="Clear details left empty in this file",
+            required=False,
+            help_text="For people already on your lists: an empty cell in an imported column removes that detail "
+            "(for example an e-mail address they asked you to delete). Without this, empty cells change nothing.",
+        )
         if needs_attestation:
             attestation = AttestationForm()
             for name in ("basis", "wording", "confirm"):

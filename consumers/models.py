@@ -250,6 +250,9 @@ class ImportJob(models.Model):
     mapping = models.JSONField(default=dict, blank=True)
     dropped_columns = models.JSONField(default=list, blank=True, help_text='[{"column": name, "reason": ...}]')
     consent_purposes = models.JSONField(default=list, blank=True)
+    # P36: an empty cell in a mapped column clears that detail on a record the
+    # file updates (an invalid value never does: it is reported and the old value stays).
+    clear_empty = models.BooleanField(default=False)
     consent_wording = models.TextField(blank=True)
     consent_wording_version = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADED)

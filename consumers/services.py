@@ -639,11 +639,14 @@ def import_job_start(
     consent_wording: str = "",
     consent_wording_version: str = "",
     attestation: dict | None = None,
+    clear_empty: bool = False,
     by=None,
     api_key=None,
     request=None,
 ) -> ImportJob:
     """Confirm the column mapping and queue the import: what "Start the import" means, in the portal and the API.
+
+    With `clear_empty`, an empty cell in a mapped column clears that detail on an existing record (P36).
 
     The list must have an attested lawful basis (P19); `attestation` ({"basis", "wording"})
     records one in the same transaction, so a refused start leaves no attestation behind
@@ -680,6 +683,7 @@ def import_job_start(
     if errors:
         raise ValidationError(errors)
     job.mapping = mapping
+    job.clear_empty = clear_empty
     job.dropped_columns = dropped_columns(job.columns, mapping)
     job.consent_purposes = consent_purposes if marketing else []
     job.consent_wording = consent_wording.strip() if marketing else ""
@@ -692,7 +696,7 @@ def import_job_start(
         request=request,
         actor=by,
         target=job,
-        details={"fields": sorted(mapping.values()), "dropped_columns": len(job.dropped_columns)},
+        details={"fields": sorted(mapping.values()), "dropped_columns": len(job.dropped_columns), "clear_empty": clear_empty},
     )
     from .tasks import run_import  # tasks import services: import at call time
 

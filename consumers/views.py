@@ -240,6 +240,7 @@ def _mapping_step(request, job):
                 consent_wording=form.cleaned_data.get("consent_wording", ""),
                 consent_wording_version=form.cleaned_data.get("consent_wording_version", ""),
                 attestation=attestation,
+                clear_empty=form.cleaned_data.get("clear_empty", False),
                 by=request.user,
                 request=request,
             )

@@ -25,6 +25,7 @@ import datetime
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.apps import apps
 from django.db import models
@@ -103,9 +104,17 @@ class Subject:
         raw = getattr(self, kind)
         if not indexed:
             return [] if raw is None else [NORMALISERS[kind](raw)]
-        values = [] if raw is None else [digest(kind, raw)]
-        index = getattr(self, f"{kind}_index")
-        return values if index is None or index in values else [*values, bytes(index)]
+        return self._digests[kind]
+
+    @cached_property
+    def _digests(self) -> dict[str, list[bytes]]:
+        # Normalising and hashing once per subject, not once per registration that matches it.
+        found = {}
+        for kind in ("phone", "email"):
+            raw, index = getattr(self, kind), getattr(self, f"{kind}_index")
+            values = [] if raw is None else [digest(kind, raw)]
+            found[kind] = values if index is None or index in values else [*values, bytes(index)]
+        return found
 
 
 # Identifier kinds a registration's `subject` may name.

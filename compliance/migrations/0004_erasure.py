@@ -6,11 +6,14 @@ import nextsupport.fields
 from django.conf import settings
 from django.db import migrations, models
 
+from accounts.compliance_group import grant_to_compliance
+
 
 class Migration(migrations.Migration):
 
     dependencies = [
         ('compliance', '0003_send_failures'),
+        ('accounts', '0004_compliance_group'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -78,4 +81,6 @@ class Migration(migrations.Migration):
                 'ordering': ['-created_at', '-id'],
             },
         ),
+        # Compliance staff read the erasure log, the file-deletion queue and corrections (read-only admins).
+        grant_to_compliance("compliance", ["view_erasurelogentry", "view_pendingfiledeletion", "view_rectification"]),
     ]

@@ -297,6 +297,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "compliance.tasks.alert_request_deadlines",
         "schedule": timedelta(hours=24),
     },
+    # Erasure: files that could not be deleted at once (compliance.erasure).
+    "retry-file-deletions": {
+        "task": "compliance.tasks.retry_file_deletions",
+        "schedule": timedelta(hours=24),
+    },
     "dispatch-calls": {
         "task": "campaigns.tasks.dispatch",
         "schedule": timedelta(seconds=5),

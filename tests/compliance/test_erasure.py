@@ -293,3 +293,33 @@ def test_erasure_clears_the_values_kept_by_a_correction(person, compliance_offic
 
     record.refresh_from_db()
     assert (record.before, record.after, record.fields_changed) == (None, None, ["name"])
+
+
+def test_the_daily_task_retries_queued_file_deletions(person, monkeypatch):
+    from compliance.tasks import retry_file_deletions
+
+    storage = storages["recordings"]
+    real_delete = type(storage).delete
+    monkeypatch.setattr(type(storage), "delete", lambda self, n: (_ for _ in ()).throw(OSError("storage down")))
+    erasure.erase_subject(person.subject, reference=REFERENCE)
+    monkeypatch.setattr(type(storage), "delete", real_delete)
+
+    assert retry_file_deletions() == {"deleted": 1, "still_pending": 0}
+    assert retry_file_deletions() == {"deleted": 0, "still_pending": 0}
+
+
+def test_compliance_staff_see_the_erasure_log_without_digests(client, person, compliance_officer):
+    from tests.conftest import login
+
+    erasure.erase_subject(person.subject, reference=REFERENCE)
+    login(client, compliance_officer)
+
+    for url in (
+        "/admin/compliance/erasurelogentry/",
+        "/admin/compliance/pendingfiledeletion/",
+        "/admin/compliance/rectification/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+    page = client.get(f"/admin/compliance/erasurelogentry/{ErasureLogEntry.objects.get().pk}/change/").content.decode()
+    assert REFERENCE in page and person.subject.phone not in page and "phone_index" not in page
