@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 
 from accounts.access import caller_can, organisation_view
 from accounts.models import Capability
+from nextsupport import audit
 from nextsupport.identifiers import mask_email, mask_phone
 
 from . import requests, selectors
@@ -25,6 +26,8 @@ def inbox(request):
 def identifiers_for(request, dsr) -> dict:
     """Who the person is, in full only for those who may see personal data."""
     if caller_can(request, Capability.SEE_PERSONAL_DATA):
+        audit.record(audit.PERSONAL_DATA_REVEALED, request=request, target=dsr, organisation_id=request.organisation.pk,
+                     details={"view": "portal:data-request"})  # fmt: skip
         return {"phone": dsr.phone, "email": dsr.email, "name": dsr.name, "details": dsr.details}
     return {"phone": dsr.phone and mask_phone(dsr.phone), "email": dsr.email and mask_email(dsr.email), "masked": True}
 

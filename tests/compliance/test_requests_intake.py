@@ -225,3 +225,21 @@ def test_asking_a_new_code_for_a_reference_reads_the_same_whether_it_exists_or_n
         pages.append((without_csrf(page).replace(reference, "REF"), answer.status_code))
 
     assert pages[0] == pages[1]
+
+
+@pytest.mark.obligation("P35")
+def test_the_download_link_works_only_in_the_verified_browser_and_only_for_ten_minutes(client, mailoutbox, monkeypatch):
+    import time
+
+    submit(client, email="zoe@home.example")
+    client.post("/your-rights/verify/", {"code": emailed_code(mailoutbox, "zoe@home.example")})
+    reference = DataSubjectRequest.objects.get().reference
+    page = client.get(f"/your-rights/requests/{reference}/").content.decode()
+    [link] = re.findall(r'href="(/your-rights/requests/[^"]+/download/[^"]+/)"', page)
+
+    assert CommittingClient().get(link).status_code == 404  # the link alone opens nothing
+    assert client.get(link).status_code == 200
+    later = time.time() + 11 * 60
+    monkeypatch.setattr(time, "time", lambda: later)
+    expired = client.get(link)
+    assert expired.status_code == 410 and "expired" in expired.content.decode()
