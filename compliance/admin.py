@@ -128,6 +128,7 @@ class EnquiryAdmin(admin.ModelAdmin):
 from django import forms  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.http import HttpResponseRedirect  # noqa: E402
+from django.utils import timezone  # noqa: E402
 from django.utils.html import format_html, format_html_join  # noqa: E402
 
 from nextsupport.identifiers import mask_email, mask_phone  # noqa: E402
@@ -247,7 +248,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
     readonly_fields = (
         "reference", "kind", "channel", "state", "deadline", "name", "phone", "email", "details", "received_at",
         "verified_at", "verified_by", "pause_reason", "extension_days", "extension_reason", "refusal_ground",
-        "refusal_detail", "completed_at", "receipt", "package_created_at", "processed_at", "own_items",
+        "refusal_detail", "completed_at", "receipt", "package_created_at", "processed_at", "verification", "own_items",
     )  # fmt: skip
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -285,6 +286,17 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         if standing == deadlines.Standing.DUE_SOON:
             return format_html("<strong>Due soon:</strong> {}{}", when, paused)
         return f"{when}{paused}"
+
+    @admin.display(description="Verification codes sent")
+    def verification(self, obj):
+        if obj.pk is None:
+            return "—"
+        rows = [
+            (c.get_channel_display(), _delivery(sent_at=c.sent_at, sending_since=c.sending_since, error=c.send_error),
+             "used" if c.used_at else ("expired" if c.expires_at <= timezone.now() else "waiting"))
+            for c in obj.challenges.all()
+        ]  # fmt: skip
+        return format_html_join("\n", "<div>{}: {} ({})</div>", rows) or "None (verified by staff)"
 
     @admin.display(description="NextSupport's items (to correct)")
     def own_items(self, obj):

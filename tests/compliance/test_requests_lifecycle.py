@@ -202,6 +202,9 @@ def test_staff_enter_a_request_that_came_by_post_and_the_person_gets_a_code(clie
     dsr = DataSubjectRequest.objects.get()
     assert response.status_code == 302, response.content.decode()[:2000]
     assert dsr.channel == "post" and dsr.state == State.AWAITING_VERIFICATION
+    assert [m.subject for m in mailoutbox] == [f"NextSupport: Confirm your data request {dsr.reference}"]
+    page = client.get(f"/admin/compliance/datasubjectrequest/{dsr.pk}/change/").content.decode()
+    assert "E-mail: Sent" in page and "(waiting)" in page
 
 
 def test_opening_a_request_in_the_admin_is_audited_and_an_assignment_goes_through_the_service(client, compliance_officer):
