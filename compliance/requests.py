@@ -714,6 +714,35 @@ def message_send(*, message_id: int) -> bool:
     return mail.send_once(RequestMessage.objects.filter(pk=message_id), send=send)
 
 
+# --- Retention ---------------------------------------------------------------------------------------
+
+PACKAGE_KEEP_DAYS = 30
+
+
+@transaction.atomic
+def requests_purge(*, now: datetime.datetime | None = None) -> dict:
+    """Daily: copies of the data go 30 days after their request ended; requests themselves after
+    the registry's six years (P14), with their timeline and parts. Counts only in the audit trail."""
+    now = now or timezone.now()
+    storage = storages["default"]
+    stale_copies = DataSubjectRequest.objects.filter(completed_at__lt=now - datetime.timedelta(days=PACKAGE_KEEP_DAYS)).exclude(
+        package_name=""
+    )
+    copies = 0
+    for dsr in stale_copies:
+        storage.delete(dsr.package_name)
+        DataSubjectRequest.objects.filter(pk=dsr.pk).update(package_name="")
+        _step(dsr, "Copy of the data deleted from storage")
+        copies += 1
+    expired = privacy.registration_for(DataSubjectRequest).expired(now)
+    for name in expired.exclude(package_name="").values_list("package_name", flat=True):
+        storage.delete(name)
+    deleted = expired.delete()[1].get(DataSubjectRequest._meta.label, 0)
+    if copies or deleted:
+        audit.record(events.REQUESTS_PURGED, actor_label="task:purge_requests", details={"copies": copies, "requests": deleted})
+    return {"copies": copies, "requests": deleted}
+
+
 def alerts_queue(*, today: datetime.date | None = None) -> list[int]:
     """Daily: one message per request and standing (overdue, due soon) for the compliance team."""
     from . import selectors

@@ -41,6 +41,12 @@ def process_request(request_id: int) -> bool:
 
 
 @shared_task
+def purge_requests() -> dict:
+    """Daily (CELERY_BEAT_SCHEDULE): copies of the data 30 days after the request ended, requests after six years."""
+    return requests.requests_purge()
+
+
+@shared_task
 def alert_request_deadlines() -> int:
     """Daily (CELERY_BEAT_SCHEDULE): the compliance team hears once per request and state (overdue, due soon)."""
     queued = requests.alerts_queue()

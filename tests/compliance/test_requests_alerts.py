@@ -67,3 +67,22 @@ def test_a_failed_send_is_not_marked_sent_and_goes_out_on_the_next_run(complianc
 
 def date(days: int) -> str:
     return f"due {(timezone.localdate() + datetime.timedelta(days=days)):%-d %b %Y}"
+
+
+@pytest.mark.obligation("P14")
+def test_the_copy_goes_thirty_days_after_the_request_ended_and_the_request_after_six_years(compliance_officer):
+    from django.core.files.storage import storages
+
+    from compliance import requests
+
+    dsr = staff_request(compliance_officer, email="nobody@home.example", phone=None)  # completed, with a copy
+    name = dsr.package_name
+    assert storages["default"].exists(name)
+
+    assert requests.requests_purge(now=timezone.now() + datetime.timedelta(days=29)) == {"copies": 0, "requests": 0}
+    assert requests.requests_purge(now=timezone.now() + datetime.timedelta(days=31)) == {"copies": 1, "requests": 0}
+    assert not storages["default"].exists(name) and DataSubjectRequest.objects.get(pk=dsr.pk).package_name == ""
+    assert requests.requests_purge(now=timezone.now() + datetime.timedelta(days=31)) == {"copies": 0, "requests": 0}
+
+    assert requests.requests_purge(now=timezone.now() + datetime.timedelta(days=6 * 365 + 1)) == {"copies": 0, "requests": 1}
+    assert not DataSubjectRequest.objects.filter(pk=dsr.pk).exists()
