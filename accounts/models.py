@@ -65,6 +65,8 @@ class UserManager(BaseUserManager):
         basis="P29: kept for the contract and 6 years after it ends; the clock starts when the person's last organisation closes.",
     ),
     erasure=privacy.Action.ANONYMISE,
+    erasure_note="Anonymised: your name and address are removed; the account row stays, without them, because "
+    "records of what was done with it (agreements, audit) point at it.",
 )
 class User(AbstractBaseUser, PermissionsMixin):
     """A person who signs in: a client's team member or NextSupport staff.
@@ -455,6 +457,8 @@ API_KEY_CAPABILITIES: dict[str, frozenset[str]] = {
         basis="P53/P29: evidence of which terms applied, kept for the contract and 6 years after it ends.",
     ),
     erasure=privacy.Action.RETAIN,
+    erasure_note="Kept: evidence of which terms and data-processing agreement applied, needed for the contract "
+    "and 6 years after it ends (tax and legal claims).",
 )
 class PolicyAcceptance(models.Model):
     """Who accepted which version of the Terms or the DPA, when, and from where (P53).

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from nextsupport.exports import json_bytes, records_csv, zip_bytes
 from nextsupport.fields import digest
 from nextsupport.models import PolicyDocument
 from nextsupport.selectors import current_policy
@@ -323,6 +324,22 @@ def account_export(organisation: Organisation) -> dict:
             for r in organisation.onboarding_reviews.all()
         ],
     }
+
+
+# The export's two formats (P39), written by the same writers as a data-subject request's package.
+EXPORT_FORMATS = {"json": "JSON file", "csv": "CSV files (one per section, in a ZIP)"}
+
+
+def account_export_file(data: dict, *, format: str) -> tuple[bytes, str, str]:
+    """The export as (contents, content type, file extension): one JSON file, or a ZIP of one CSV per section."""
+    if format == "csv":
+        files = {
+            f"{section}.csv": records_csv(value if isinstance(value, list) else [value])
+            for section, value in data.items()
+            if isinstance(value, list | dict)
+        }
+        return zip_bytes(files), "application/zip", "zip"
+    return json_bytes(data), "application/json; charset=utf-8", "json"
 
 
 def _date(value: datetime.date | None) -> str | None:

@@ -5,7 +5,6 @@ call a service; refusals from services come back as form errors or messages.
 """
 
 import base64
-import json
 from functools import wraps
 
 import segno
@@ -470,9 +469,13 @@ def api_key_revoke(request, key_id):
 def export(request):
     if request.method != "POST":
         return render(request, "accounts/export.html")
+    export_format = request.POST.get("format", "json")
+    if export_format not in selectors.EXPORT_FORMATS:
+        return HttpResponse("Choose JSON or CSV.", status=400, content_type="text/plain")
     data = services.account_export(organisation=request.organisation, request=request)
-    response = HttpResponse(json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json; charset=utf-8")
-    filename = f"nextsupport-account-{request.organisation.pk}-{timezone.localdate():%Y%m%d}.json"
+    contents, content_type, extension = selectors.account_export_file(data, format=export_format)
+    response = HttpResponse(contents, content_type=content_type)
+    filename = f"nextsupport-account-{request.organisation.pk}-{timezone.localdate():%Y%m%d}.{extension}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response

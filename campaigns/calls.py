@@ -576,12 +576,17 @@ def recording_store(*, recording_id: int) -> str:
     return "stored"
 
 
-def recording_audio(*, recording: Recording, request) -> bytes:
-    """The decrypted audio, for someone allowed to hear it; every playback is an audit event (P13)."""
+def recording_plaintext(recording: Recording) -> bytes:
+    """The decrypted audio. Callers audit the access: a playback here, a data-subject request's package in compliance."""
     if recording.status != Recording.Status.STORED or not recording.file:
         raise FileNotFoundError("This recording is not available.")
     with storages["recordings"].open(recording.file, "rb") as handle:
-        audio = crypto.keyring().decrypt(handle.read(), _recording_aad(recording))
+        return crypto.keyring().decrypt(handle.read(), _recording_aad(recording))
+
+
+def recording_audio(*, recording: Recording, request) -> bytes:
+    """The decrypted audio, for someone allowed to hear it; every playback is an audit event (P13)."""
+    audio = recording_plaintext(recording)
     audit.record(
         audit.RECORDING_ACCESSED,
         request=request,

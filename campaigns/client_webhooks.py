@@ -7,8 +7,9 @@
     webhook_endpoint_create/update/delete/rotate_secret, webhook_test_send   the API's writes
 
 Events (`WebhookEvent`): `call.completed` when a call ends, whatever its
-outcome, and `consumer.opted_out` when someone asks on a call not to be called
-again. The receivers in campaigns.receivers turn `campaigns.signals` into
+outcome, `consumer.opted_out` when someone asks on a call not to be called
+again, and `data_subject_request.forwarded` when a person's data-protection
+request about data the client controls awaits its answer (compliance, P43). The receivers in campaigns.receivers turn `campaigns.signals` into
 deliveries, one per active endpoint subscribed to the event, each sent by a
 task once the transaction that recorded the call commits.
 
@@ -382,6 +383,13 @@ def deliveries_for_opt_out(*, call: Call | None, consumer=None, organisation_id:
     # Every campaign of the client stops calling the number at once (P40); the client need do nothing.
     data["suppressed"] = True
     return _create(endpoints, WebhookEvent.CONSUMER_OPTED_OUT, data)
+
+
+def deliveries_for_forwarded_request(*, organisation_id: int, data: dict) -> list[WebhookDelivery]:
+    """A data-subject request's part awaits the client (compliance.requests): `data` holds its reference,
+    kind, due date and categories, never who the person is; the client reads that through the API."""
+    endpoints = list(selectors.webhook_endpoints_subscribed(organisation_id, WebhookEvent.DATA_SUBJECT_REQUEST_FORWARDED))
+    return _create(endpoints, WebhookEvent.DATA_SUBJECT_REQUEST_FORWARDED, data) if endpoints else []
 
 
 # --- Endpoints (the API's writes) ---------------------------------------------------------

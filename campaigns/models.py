@@ -250,7 +250,7 @@ class GateReason(models.TextChoices):
     category=privacy.Category.CALL_INTERACTION,
     controller=privacy.Controller.CLIENT,
     fields=("state", "attempts", "outcome", "last_decision", "last_decided_at"),
-    subject={"phone": "consumer__phone_index"},
+    subject={"phone": "consumer__phone_index", "email": "consumer__email_index"},
     organisation="campaign__organisation",
     retention=privacy.Retention(days=30, after="campaign__ended_at", action=privacy.Action.DELETE, basis=_P30),
     erasure=privacy.Action.DELETE,
@@ -342,7 +342,9 @@ def _export_call(call) -> dict:
     # durations the usage statements and the abandoned-call rate need stay,
     # with nothing that points at a person.
     fields=("transcript", "consumer", "contact", "phone_index", "conversation_state"),
-    subject={"phone": "phone_index"},
+    # By the number dialled (kept even after the consumer record is gone), and by
+    # the e-mail address on the consumer record the call was made from.
+    subject={"phone": "phone_index", "email": "consumer__email_index"},
     organisation="organisation",
     anonymised={"conversation_state": {}},
     exporter=_export_call,
@@ -356,6 +358,8 @@ def _export_call(call) -> dict:
     ),
     erasure=privacy.Action.ANONYMISE,
     eraser=_erase_calls,
+    erasure_note="Anonymised: what was said, the number and the link to you are deleted; the call's length and "
+    "outcome stay, with nothing that points at you, for the business's usage statements and invoices.",
 )
 class Call(models.Model):
     """One dial of one contact, and everything that happened on the line (P06)."""
@@ -445,7 +449,7 @@ class Call(models.Model):
     category=privacy.Category.CALL_INTERACTION,
     controller=privacy.Controller.CLIENT,
     fields=("step_id", "question", "value", "heard"),
-    subject={"phone": "call__phone_index"},
+    subject={"phone": "call__phone_index", "email": "call__consumer__email_index"},
     organisation="call__organisation",
     retention=privacy.Retention(days=30, after="call__campaign__ended_at", action=privacy.Action.DELETE, basis=_P30),
     erasure=privacy.Action.DELETE,
@@ -479,13 +483,20 @@ def _erase_recordings(queryset) -> int:
     return recordings_delete(queryset=queryset)
 
 
+def _read_recording(recording) -> bytes:
+    from .calls import recording_plaintext
+
+    return recording_plaintext(recording)
+
+
 @privacy.register(
     category=privacy.Category.RECORDING,
     controller=privacy.Controller.CLIENT,
     fields=("file", "duration_seconds", "created_at"),
-    subject={"phone": "call__phone_index"},
+    subject={"phone": "call__phone_index", "email": "call__consumer__email_index"},
     organisation="organisation",
     files={"file": "recordings"},
+    file_reader=_read_recording,
     retention=privacy.Retention(
         days=183,
         after="created_at",
@@ -538,6 +549,7 @@ class WebhookEvent(models.TextChoices):
 
     CALL_COMPLETED = "call.completed", "A call ended (whatever its outcome)"
     CONSUMER_OPTED_OUT = "consumer.opted_out", "Someone asked not to be called again"
+    DATA_SUBJECT_REQUEST_FORWARDED = "data_subject_request.forwarded", "A person's data-protection request awaits your answer"
 
 
 class WebhookEndpoint(models.Model):

@@ -1,4 +1,4 @@
-"""Audit action names of the compliance app (nextsupport.audit.record)."""
+"""Audit action names of the compliance app (nextsupport.audit.record), one place for all of them."""
 
 # --- Retention (compliance.retention) ---
 RETENTION_RUN = "compliance.retention_run"
@@ -6,3 +6,30 @@ MINORS_SWEPT = "compliance.retention_minors_swept"
 RETENTION_RULE_CHANGED = "compliance.retention_rule_changed"
 LEGAL_HOLD_PLACED = "compliance.legal_hold_placed"
 LEGAL_HOLD_LIFTED = "compliance.legal_hold_lifted"
+
+# --- Data-subject requests (compliance.requests) ---
+REQUEST_RECEIVED = "compliance.request_received"
+REQUEST_VERIFICATION_SENT = "compliance.request_verification_sent"
+REQUEST_VERIFICATION_FAILED = "compliance.request_verification_failed"
+REQUEST_VERIFIED = "compliance.request_verified"
+REQUEST_PROCESSED = "compliance.request_processed"
+REQUEST_PAUSED = "compliance.request_paused"
+REQUEST_RESUMED = "compliance.request_resumed"
+REQUEST_EXTENDED = "compliance.request_extended"
+REQUEST_ASSIGNED = "compliance.request_assigned"
+REQUEST_NOTE_ADDED = "compliance.request_note_added"
+REQUEST_FORWARDED = "compliance.request_forwarded"
+REQUEST_PART_ANSWERED = "compliance.request_part_answered"
+REQUEST_COMPLETED = "compliance.request_completed"
+REQUEST_REFUSED = "compliance.request_refused"
+REQUEST_PACKAGE_DOWNLOADED = "compliance.request_package_downloaded"
+REQUEST_OPENED = "compliance.request_opened"
+REQUESTS_PURGED = "compliance.requests_purged"
+
+# --- Erasure, restriction, objection, rectification (compliance.erasure) ---
+SUBJECT_ERASED = "compliance.subject_erased"
+SUBJECT_RESTRICTED = "compliance.subject_restricted"
+SUBJECT_OBJECTED = "compliance.subject_objected"
+ITEM_RECTIFIED = "compliance.item_rectified"
+ERASURES_REPLAYED = "compliance.erasures_replayed"
+FILE_DELETION_PENDING = "compliance.file_deletion_pending"

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from nextsupport import privacy
-from nextsupport.fields import BlindIndexField, EncryptedEmailField, EncryptedTextField
+from nextsupport.fields import BlindIndexField, EncryptedEmailField, EncryptedPhoneField, EncryptedTextField
 
 ENQUIRY_RETENTION_DAYS = 365
 RESOLVED_ENQUIRY_GRACE_DAYS = 30
@@ -322,3 +322,351 @@ class StorageDeletion(models.Model):
 
     def __str__(self):
         return f"File of {self.model_label} in {self.storage} (tried {self.attempts} times)"
+
+
+# --- Data-subject requests ---------------------------------------------------------------------
+# The workflow of a request (compliance.requests): intake, verification, the clock
+# (compliance.deadlines), the parts forwarded to clients as controllers (P43), receipts.
+
+REQUEST_RETENTION_DAYS = 6 * 365
+
+
+class RequestKind(models.TextChoices):
+    ACCESS = "access", "A copy of my data (access)"
+    RECTIFICATION = "rectification", "Correct my data (rectification)"
+    ERASURE = "erasure", "Delete my data (erasure)"
+    RESTRICTION = "restriction", "Stop using my data but keep it (restriction)"
+    PORTABILITY = "portability", "My data in a machine-readable file (portability)"
+    OBJECTION = "objection", "Object to the use of my data, including marketing (objection)"
+    WITHDRAW_CONSENT = "withdraw_consent", "Withdraw my consent (marketing calls, cookies)"
+
+
+class RefusalGround(models.TextChoices):
+    MANIFESTLY_UNFOUNDED = "unfounded", "Manifestly unfounded (UK GDPR Art. 12(5))"
+    MANIFESTLY_EXCESSIVE = "excessive", "Manifestly excessive (UK GDPR Art. 12(5))"
+    IDENTITY_NOT_CONFIRMED = "identity", "Identity could not be confirmed (UK GDPR Art. 12(6))"
+    LEGAL_OBLIGATION = "legal_obligation", "The data must be kept by law (UK GDPR Art. 17(3)(b))"
+    LEGAL_CLAIMS = "legal_claims", "Needed for legal claims (UK GDPR Art. 17(3)(e))"
+    EXEMPTION = "exemption", "An exemption of the Data Protection Act 2018, Schedule 2"
+
+
+@privacy.register(
+    category=privacy.Category.DATA_SUBJECT_REQUEST,
+    controller=privacy.Controller.NEXTSUPPORT,
+    fields=("reference", "kind", "name", "phone", "email", "cookie_consent_id", "details", "received_at", "state", "receipt"),
+    subject={"phone": "phone_index", "email": "email_index"},
+    retention=privacy.Retention(
+        days=REQUEST_RETENTION_DAYS,
+        after="received_at",
+        action=privacy.Action.DELETE,
+        basis="P14: requests and how we answered them are kept six years as evidence (limitation period for claims).",
+    ),
+    # Evidence that we answered the request is itself what a legal claim would need.
+    erasure=privacy.Action.RETAIN,
+)
+class DataSubjectRequest(models.Model):
+    """One request from a person about their data; the clock starts when their identity is verified."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received"
+        AWAITING_VERIFICATION = "awaiting_verification", "Awaiting verification"
+        IN_PROGRESS = "in_progress", "In progress"
+        AWAITING_CLIENT = "awaiting_client", "Awaiting client (forwarded)"
+        COMPLETED = "completed", "Completed"
+        REFUSED = "refused", "Refused"
+
+    class Channel(models.TextChoices):
+        WEB = "web", "Website form"
+        EMAIL = "email", "E-mail"
+        PHONE = "phone", "Phone"
+        POST = "post", "Post"
+
+    OPEN_STATES = (State.RECEIVED, State.AWAITING_VERIFICATION, State.IN_PROGRESS, State.AWAITING_CLIENT)
+    CLOCK_STATES = (State.IN_PROGRESS, State.AWAITING_CLIENT)
+
+    # Set from the id right after the insert ("DSR-2026-000123"); NULL until then, so unique still holds.
+    reference = models.CharField(max_length=20, unique=True, null=True, editable=False)  # noqa: DJ001
+    kind = models.CharField(max_length=20, choices=RequestKind.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WEB)
+    state = models.CharField(max_length=24, choices=State.choices, default=State.RECEIVED, db_index=True)
+    name = EncryptedTextField(max_length=150, blank=True, null=True)
+    phone = EncryptedPhoneField(blank=True, null=True)
+    phone_index = BlindIndexField(source="phone")
+    email = EncryptedEmailField(max_length=254, blank=True, null=True)
+    email_index = BlindIndexField(source="email")
+    details = EncryptedTextField(
+        max_length=5000, blank=True, null=True, help_text="What the person asked for, in their words (e.g. what to correct)."
+    )
+    cookie_consent_id = EncryptedTextField(
+        max_length=32, blank=True, null=True, help_text="The cookie-consent id the requester's browser held (sealed by us)."
+    )
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.CharField(max_length=200, blank=True, help_text="How identity was confirmed.")
+    # The clock (compliance.deadlines): paused spans as [start, end or null] ISO dates.
+    pauses = models.JSONField(default=list, blank=True)
+    pause_reason = models.CharField(max_length=300, blank=True)
+    extension_days = models.PositiveSmallIntegerField(default=0)
+    extension_reason = models.TextField(blank=True)
+    due_on = models.DateField(null=True, blank=True, db_index=True, help_text="UK calendar day; moves with pauses.")
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_requests"
+    )
+    refusal_ground = models.CharField(max_length=20, choices=RefusalGround.choices, blank=True)
+    refusal_detail = models.TextField(blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # What was done, line by line (compliance.erasure.ReceiptLine as dicts): shown to the requester and kept.
+    receipt = models.JSONField(default=list, blank=True)
+    package_name = models.CharField(max_length=300, blank=True, help_text="The encrypted package in storage.")
+    package_created_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When discovery and NextSupport's own actions ran (once)."
+    )
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = "data-subject request"
+
+    def __str__(self):
+        return self.reference or f"Request #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES
+
+    @property
+    def is_paused(self) -> bool:
+        return bool(self.pauses) and self.pauses[-1][1] is None
+
+
+@privacy.register(
+    category=privacy.Category.DATA_SUBJECT_REQUEST,
+    controller=privacy.Controller.NEXTSUPPORT,
+    fields=("note",),
+    subject={"phone": "request__phone_index", "email": "request__email_index"},
+    retention=privacy.Retention(
+        days=REQUEST_RETENTION_DAYS, after="occurred_at", action=privacy.Action.DELETE, basis="P14: with its request."
+    ),
+    erasure=privacy.Action.RETAIN,
+)
+class RequestEvent(models.Model):
+    """The timeline of a request: every step, and staff's internal notes (never shown to the requester)."""
+
+    class Kind(models.TextChoices):
+        STEP = "step", "Step"
+        NOTE = "note", "Internal note"
+
+    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.STEP)
+    action = models.CharField(max_length=60)
+    note = EncryptedTextField(max_length=5000, blank=True, null=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.request}: {self.action}"
+
+
+class VerificationChallenge(models.Model):
+    """A one-time link and code sent to one of the request's identifiers. Only their digests are kept."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        SMS = "sms", "Text message"
+
+    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="challenges")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    # The link's token and the code are derived from this with SECRET_KEY (compliance.requests), never
+    # stored: a copy of the database alone cannot verify anyone. The token's SHA-256 finds the row.
+    nonce = models.CharField(max_length=64)
+    token_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True, help_text=SENDING_SINCE_HELP)
+    send_error = models.CharField(max_length=100, blank=True, help_text=SEND_ERROR_HELP)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} check for {self.request}"
+
+
+class RequestPart(models.Model):
+    """The share of a request whose controller is a client (P43): forwarded to its inbox, answered there."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Waiting for the client"
+        DONE = "done", "Done by the client"
+        REFUSED = "refused", "Refused by the client"
+        DELEGATED = "delegated", "Carried out by NextSupport at the client's request"
+
+    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="parts")
+    organisation = models.ForeignKey("accounts.Organisation", on_delete=models.CASCADE, related_name="data_subject_requests")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN, db_index=True)
+    item_count = models.PositiveIntegerField(default=0)
+    categories = models.JSONField(default=list, help_text="Labels of the categories of data held for this client.")
+    forwarded_at = models.DateTimeField(default=timezone.now)
+    due_on = models.DateField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    answer_note = models.TextField(blank=True)
+    receipt = models.JSONField(default=list, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    notifying_since = models.DateTimeField(null=True, blank=True, help_text=SENDING_SINCE_HELP)
+    notify_error = models.CharField(max_length=100, blank=True, help_text=SEND_ERROR_HELP)
+
+    class Meta:
+        ordering = ["-forwarded_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["request", "organisation"], name="one_part_per_controller")]
+
+    def __str__(self):
+        return f"{self.request} for organisation #{self.organisation_id}"
+
+
+class RequestMessage(models.Model):
+    """One e-mail about a request, sent once (nextsupport.mail.send_once): to the requester (completed,
+    refused, extended) or to the compliance team (alert_overdue, alert_due_soon: once per request and state)."""
+
+    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=20)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True, help_text=SENDING_SINCE_HELP)
+    send_error = models.CharField(max_length=100, blank=True, help_text=SEND_ERROR_HELP)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["request", "kind"], name="one_message_per_request_and_kind")]
+
+    def __str__(self):
+        return f"{self.kind} e-mail for {self.request}"
+
+
+# --- Erasure and rectification ---
+# Written by compliance.erasure. The erasure log holds only what is needed to
+# erase the same person again after a database restore: blind indexes and ids,
+# never a number, an address or a name (issue 13's replay).
+
+
+@privacy.register(
+    category=privacy.Category.DATA_SUBJECT_REQUEST,
+    controller=privacy.Controller.NEXTSUPPORT,
+    fields=("reference", "erased_at"),
+    subject={"phone": "phone_index", "email": "email_index", "user": "user_id", "cookie_consent": "cookie_consent_id"},
+    retention=privacy.Retention(
+        days=None,
+        after=None,
+        action=privacy.Action.RETAIN,
+        basis="P37: kept as long as a backup from before the erasure could be restored, so that the erasure is "
+        "applied again after any restore; it holds one-way fingerprints and ids only.",
+    ),
+    # Erasing it would let a restore bring the erased data back.
+    erasure=privacy.Action.RETAIN,
+    erasure_note="Kept: a note that your data was erased, holding only one-way fingerprints, so that it stays "
+    "erased even if we ever have to restore our systems from a backup.",
+)
+class ErasureLogEntry(models.Model):
+    """One erasure carried out: whose (as digests and ids), for which controllers, and what it removed (counts)."""
+
+    reference = models.CharField(max_length=40, help_text="The data-subject request's public reference.")
+    # "all" or the sorted controllers erased for ("nextsupport", organisation ids), so a repeat finds its entry.
+    scope = models.CharField(max_length=200, default="all")
+    organisation_ids = models.JSONField(null=True, blank=True, help_text="Controllers erased for; empty means every one.")
+    phone_index = BlindIndexField(purpose="phone", null=True)
+    email_index = BlindIndexField(purpose="email", null=True)
+    # Plain ids, not foreign keys: the log must hold after the rows it names are gone or restored.
+    user_id = models.BigIntegerField(null=True, blank=True)
+    cookie_consent_id = models.UUIDField(null=True, blank=True)
+    # [{"category", "organisation_id", "action", "count", "note"}]: counts and plain notes, never content.
+    receipt = models.JSONField(default=list, blank=True)
+    erased_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True, help_text="Every step ran; empty if it stopped mid-way.")
+    replayed_at = models.DateTimeField(null=True, blank=True, help_text="Last re-applied after a restore.")
+    replays = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["erased_at", "id"]
+        verbose_name = "erasure log entry"
+        verbose_name_plural = "erasure log"
+        constraints = [models.UniqueConstraint(fields=["reference", "scope"], name="one_erasure_log_entry_per_request_scope")]
+
+    def __str__(self):
+        return f"Erasure for {self.reference} ({self.erased_at:%d %b %Y})"
+
+
+class PendingFileDeletion(models.Model):
+    """A stored file an erasure or purge could not delete: retried until it is gone, never forgotten."""
+
+    storage = models.CharField(max_length=40, help_text="The storage alias (settings.STORAGES).")
+    name = models.CharField(max_length=300)
+    reference = models.CharField(max_length=40, blank=True)
+    attempts = models.PositiveIntegerField(default=1)
+    last_error = models.CharField(max_length=200, blank=True, help_text="The kind of error only.")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["storage", "name"], name="one_pending_deletion_per_file")]
+
+    def __str__(self):
+        return f"{self.storage}:{self.name}"
+
+
+@privacy.register(
+    category=privacy.Category.DATA_SUBJECT_REQUEST,
+    controller=privacy.Controller.NEXTSUPPORT,
+    fields=("before", "after"),
+    subject={"phone": "phone_index", "email": "email_index", "user": "user_id"},
+    exporter=lambda r: {
+        "model": "compliance.Rectification",
+        "id": r.pk,
+        "corrected": r.label,
+        "record": r.object_id,
+        "fields": r.fields_changed,
+        "before": r.before,
+        "after": r.after,
+        "request": r.reference,
+        "created_at": r.created_at.isoformat(),
+    },
+    retention=privacy.Retention(
+        days=6 * 366,
+        after="created_at",
+        action=privacy.Action.ANONYMISE,
+        basis="P36: the record of a correction is kept 6 years (the limitation period), as evidence the request was met.",
+    ),
+    erasure=privacy.Action.ANONYMISE,
+    anonymised={"before": None, "after": None},
+    erasure_note="Anonymised: the values before and after a correction are deleted; the fact that a correction was made stays.",
+)
+class Rectification(models.Model):
+    """A correction of one row's personal data: the values before and after (encrypted), who, when, for which request."""
+
+    label = models.CharField(max_length=100, help_text="The model corrected, e.g. consumers.Consumer.")
+    object_id = models.CharField(max_length=64)
+    fields_changed = models.JSONField(default=list, help_text="Names of the fields corrected.")
+    before = EncryptedTextField(null=True, blank=True, help_text="JSON of the old values.")
+    after = EncryptedTextField(null=True, blank=True, help_text="JSON of the new values.")
+    reference = models.CharField(max_length=40, blank=True)
+    # Whose data it is, so that discovery finds the correction and erasure clears it.
+    phone_index = BlindIndexField(purpose="phone", null=True)
+    email_index = BlindIndexField(purpose="email", null=True)
+    user_id = models.BigIntegerField(null=True, blank=True)
+    organisation_id = models.BigIntegerField(null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Correction of {self.label} #{self.object_id}"

@@ -2,7 +2,7 @@ from celery import shared_task
 
 from nextsupport import mail
 
-from . import retention, services
+from . import requests, retention, services
 
 
 @shared_task(bind=True, max_retries=mail.RETRIES)
@@ -34,3 +34,48 @@ def retention_minors_sweep() -> int | None:
     """Hourly (CELERY_BEAT_SCHEDULE): consumers found to be under 16 are deleted at once (P48)."""
     run = retention.minors_sweep()
     return run and run.pk
+
+
+# --- Data-subject requests (compliance.requests) ---
+
+
+@shared_task(bind=True, max_retries=mail.RETRIES)
+def send_request_challenge(self, challenge_id: int) -> bool:
+    return mail.retrying(self, requests.challenge_send, challenge_id=challenge_id)
+
+
+@shared_task(bind=True, max_retries=mail.RETRIES)
+def send_request_message(self, message_id: int) -> bool:
+    return mail.retrying(self, requests.message_send, message_id=message_id)
+
+
+@shared_task
+def process_request(request_id: int) -> bool:
+    """After verification: discovery and the actions, once (a conditional UPDATE claims it)."""
+    return requests.request_process(request_id=request_id)
+
+
+@shared_task
+def purge_requests() -> dict:
+    """Daily (CELERY_BEAT_SCHEDULE): copies of the data 30 days after the request ended, requests after six years."""
+    return requests.requests_purge()
+
+
+@shared_task
+def alert_request_deadlines() -> int:
+    """Daily (CELERY_BEAT_SCHEDULE): the compliance team hears once per request and state (overdue, due soon)."""
+    queued = requests.alerts_queue()
+    for message_id in queued:
+        send_request_message.delay(message_id)
+    return len(queued)
+
+
+# --- Erasure (compliance.erasure) ---
+
+
+@shared_task
+def retry_file_deletions() -> dict:
+    """Daily (CELERY_BEAT_SCHEDULE): stored files an erasure could not delete are tried again until gone. Safe to run twice."""
+    from .erasure import retry_pending_file_deletions
+
+    return retry_pending_file_deletions()

@@ -1,8 +1,17 @@
 from django.urls import path
 
-from . import views
+from . import request_views, views
 
 urlpatterns = [
     path("contact/", views.contact, name="contact"),
     path("contact/thanks/", views.contact_thanks, name="contact-thanks"),
+]
+
+# --- Data-subject requests (compliance.request_views) ---
+urlpatterns += [
+    path("your-rights/", request_views.your_rights, name="your-rights"),
+    path("your-rights/verify/", request_views.verify, name="rights-verify"),
+    path("your-rights/verify/<str:token>/", request_views.verify_link, name="rights-verify-link"),
+    path("your-rights/requests/<str:reference>/", request_views.request_page, name="rights-request"),
+    path("your-rights/requests/<str:reference>/download/<str:token>/", request_views.download, name="rights-download"),
 ]

@@ -94,6 +94,12 @@ class MappingForm(forms.Form):
                 label=f"Column {index + 1}: {column}", choices=choices, required=False, initial=suggested.get(str(index), "")
             )
             self.column_fields.append((index, name))
+        self.fields["clear_empty"] = forms.BooleanField(
+            label="Clear details left empty in this file",
+            required=False,
+            help_text="For people already on your lists: an empty cell in an imported column removes that detail "
+            "(for example an e-mail address they asked you to delete). Without this, empty cells change nothing.",
+        )
         if needs_attestation:
             attestation = AttestationForm()
             for name in ("basis", "wording", "confirm"):
@@ -181,6 +187,27 @@ class ObjectionForm(forms.Form):
     method = forms.ChoiceField(
         label="How they told you", choices=ConsentRecord.Method.choices, initial=ConsentRecord.Method.VERBAL
     )
+
+
+class ConsumerCorrectionForm(forms.Form):
+    """P36: the client corrects a consumer's details; a field left empty is cleared."""
+
+    name = forms.CharField(label="Name", max_length=200, required=False)
+    email = forms.EmailField(label="E-mail", max_length=254, required=False)
+    date_of_birth = forms.DateField(
+        label="Date of birth", required=False, help_text="For example 21/04/1980.", input_formats=["%d/%m/%Y", "%Y-%m-%d"]
+    )
+    postcode = forms.CharField(label="Postcode", max_length=8, required=False)
+    timezone = forms.CharField(label="Time zone", max_length=64, required=False, help_text="For example Europe/London.")
+
+    @classmethod
+    def for_consumer(cls, consumer, data=None):
+        initial = {name: getattr(consumer, name) for name in cls.base_fields}
+        return cls(data, initial=initial)
+
+    def changes(self) -> dict:
+        """Only the fields whose value differs from the record's."""
+        return {name: value for name, value in self.cleaned_data.items() if name in self.changed_data}
 
 
 class RestrictionForm(forms.Form):

@@ -296,7 +296,39 @@ class Chunk:
                     )
             cursor.execute(self.sql, self._params())
             created, updated, repeated = cursor.fetchone()
+            if self.job.clear_empty:
+                self._clear_emptied(cursor, rows, set(repeated))
         return created, updated, list(repeated)
+
+    # The details a mapped column can clear, with the columns that go with them.
+    CLEARABLE = {
+        "name": ("name",),
+        "email": ("email", "email_index"),
+        "date_of_birth": ("date_of_birth",),
+        "postcode": ("postcode",),
+        "timezone": ("timezone",),
+    }
+
+    def _clear_emptied(self, cursor, rows: list[CleanRow], repeated: set[int]) -> None:
+        """Clear, on the records this chunk updated, the details whose cells were empty (asked for with clear_empty)."""
+        mapped = {target: self.job.columns[int(index)] for index, target in self.job.mapping.items()}
+        for field, columns in self.CLEARABLE.items():
+            if field not in mapped:
+                continue  # a column the file does not have clears nothing
+            indexes = [
+                r.phone_index
+                for r in rows
+                if getattr(r, field) is None
+                and r.row_number not in repeated
+                and not any(w.column == mapped[field] for w in r.warnings)  # invalid, not empty: keep the old value
+            ]
+            if indexes:
+                assignments = ", ".join(f"{column} = NULL" for column in columns)
+                cursor.execute(
+                    f"UPDATE {Consumer._meta.db_table} SET {assignments} "  # noqa: S608 (names from this table only)
+                    "WHERE organisation_id = %s AND last_import_job_id = %s AND phone_index = ANY(%s)",
+                    [self.job.organisation_id, self.job.pk, indexes],
+                )
 
     def _params(self) -> dict:
         job = self.job

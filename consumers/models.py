@@ -77,6 +77,8 @@ class ContactList(models.Model):
     # Evidence of who vouched for the list: an erasure request by that user
     # leaves it (the user record itself is anonymised, never deleted).
     erasure=privacy.Action.RETAIN,
+    erasure_note="Kept: the business's statement of why it may call the people on a list is evidence we must be able "
+    "to show. It names who made it, not what they said about you.",
 )
 class LawfulBasisAttestation(AppendOnlyModel):
     """The uploader's statement of the lawful basis for a list, in their own words (P17, P19).
@@ -126,6 +128,12 @@ def _erase_consumers(queryset) -> int:
     return consumers_erase(queryset=queryset)
 
 
+def _rectify_consumer(consumer, changes: dict, actor):
+    from .services import consumer_correct
+
+    return consumer_correct(consumer=consumer, changes=changes, by=actor)
+
+
 @privacy.register(
     category=privacy.Category.CONSUMER,
     controller=privacy.Controller.CLIENT,
@@ -155,6 +163,7 @@ def _erase_consumers(queryset) -> int:
     # Erasure leaves the number on the client's suppression list (as a blind
     # index only), so a later upload of the same CRM export cannot bring it back.
     eraser=_erase_consumers,
+    rectifier=_rectify_consumer,
 )
 class Consumer(models.Model):
     """A person a client may call. One per (organisation, phone number)."""
@@ -265,6 +274,9 @@ class ImportJob(models.Model):
     mapping = models.JSONField(default=dict, blank=True)
     dropped_columns = models.JSONField(default=list, blank=True, help_text='[{"column": name, "reason": ...}]')
     consent_purposes = models.JSONField(default=list, blank=True)
+    # P36: an empty cell in a mapped column clears that detail on a record the
+    # file updates (an invalid value never does: it is reported and the old value stays).
+    clear_empty = models.BooleanField(default=False)
     consent_wording = models.TextField(blank=True)
     consent_wording_version = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.UPLOADED)
@@ -355,7 +367,8 @@ class ImportProblem(models.Model):
     category=privacy.Category.CONSENT,
     controller=privacy.Controller.CLIENT,
     fields=("purpose", "action", "method", "occurred_at", "wording", "wording_version", "source_reference", "recorded_at"),
-    subject={"phone": "phone_index"},
+    # The ledger follows the number; by e-mail, through the consumer record it was recorded for.
+    subject={"phone": "phone_index", "email": "consumer__email_index"},
     organisation="organisation",
     retention=privacy.Retention(
         days=6 * 366,
@@ -366,6 +379,7 @@ class ImportProblem(models.Model):
     # Proof of consent, or of its withdrawal, is what PECR requires the client
     # to be able to show (P14, P18): an erasure request does not remove it.
     erasure=privacy.Action.RETAIN,
+    erasure_note="Kept: the law on marketing calls (PECR) requires the business to be able to prove what you agreed to and when you withdrew it. It is kept 6 years and used for nothing else.",
 )
 class ConsentRecord(AppendOnlyModel):
     """One entry of the consent ledger (PECR, P14/P18/P41): given or withdrawn, never edited.
@@ -451,6 +465,11 @@ _SUPPRESSION_RETENTION = privacy.Retention(
 )
 
 
+_SUPPRESSION_NOTE = (
+    "Kept, as a one-way fingerprint of your number only (never the number itself), so that you are not called again."
+)
+
+
 @privacy.register(
     category=privacy.Category.SUPPRESSION,
     controller=privacy.Controller.CLIENT,
@@ -459,6 +478,7 @@ _SUPPRESSION_RETENTION = privacy.Retention(
     organisation="organisation",
     retention=_SUPPRESSION_RETENTION,
     erasure=privacy.Action.RETAIN,
+    erasure_note=_SUPPRESSION_NOTE,
 )
 class Suppression(models.Model):
     """A number one client must never call again."""
@@ -487,6 +507,7 @@ class Suppression(models.Model):
     subject={"phone": "phone_index"},
     retention=_SUPPRESSION_RETENTION,
     erasure=privacy.Action.RETAIN,
+    erasure_note=_SUPPRESSION_NOTE,
 )
 class PlatformSuppression(models.Model):
     """A number no client may call through NextSupport: the person asked us directly."""
@@ -549,6 +570,8 @@ class ScreeningRegister(models.Model):
         basis="P49: replaced by each newer register file; the numbers of a superseded file are deleted when it is replaced.",
     ),
     erasure=privacy.Action.RETAIN,
+    erasure_note="Kept while the national Telephone Preference Service register lists your number, "
+    "as a one-way fingerprint only: the law requires calls to be screened against it.",
 )
 class RegisteredNumber(models.Model):
     """A number on a TPS/CTPS register file, as its blind index only."""

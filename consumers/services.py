@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import Capability
 from accounts.selectors import membership_for
 from nextsupport import audit
-from nextsupport.fields import digest
+from nextsupport.fields import BlindIndexField, digest
 
 from . import csvfiles, importer, register
 from .models import (
@@ -43,6 +43,7 @@ from .selectors import (
     current_registers,
     discarding_leaves_list_empty,
     has_valid_consent,
+    is_under_16,
     missing_registers,
     registered_among,
 )
@@ -118,6 +119,38 @@ def consumer_unrestrict(*, consumer: Consumer, by, request=None) -> Consumer:
         consumer.restriction_reason = None
         consumer.save(update_fields=["restricted_at", "restriction_reason", "updated_at"])
         audit.record("consumer.unrestricted", request=request, actor=by, target=consumer)
+    return consumer
+
+
+# Details a client (or a rectification request) may correct. The number is not
+# among them: it is who the record is about, so a wrong number is a different
+# person (delete the record, add the right one).
+CORRECTABLE_FIELDS = ("name", "email", "date_of_birth", "postcode", "timezone")
+
+
+@transaction.atomic
+def consumer_correct(*, consumer: Consumer, changes: dict, by, request=None) -> Consumer:
+    """P36: correct a consumer's details; an empty value clears the field. Audited with the field names only.
+
+    Refuses a date of birth that makes the person under 16: such a record must
+    be deleted at once (P48), which the "under 16" action does.
+    """
+    unknown = sorted(set(changes) - set(CORRECTABLE_FIELDS))
+    if unknown:
+        raise ValidationError({name: "This detail cannot be corrected here." for name in unknown}, code="not_correctable")
+    for name, value in changes.items():
+        setattr(consumer, name, None if value in ("", None) else value)
+    consumer.full_clean(exclude=[f.name for f in Consumer._meta.fields if f.name not in changes], validate_unique=False)
+    if "date_of_birth" in changes and is_under_16(consumer.date_of_birth):
+        raise ValidationError(
+            {
+                "date_of_birth": "This person would be under 16: we may hold no data about them. Use “This person is under 16” instead."
+            },
+            code="under_16",
+        )
+    indexes = [f.name for f in Consumer._meta.concrete_fields if isinstance(f, BlindIndexField) and f.source in changes]
+    consumer.save(update_fields=[*changes, *indexes, "updated_at"])
+    audit.record("consumer.corrected", request=request, actor=by, target=consumer, details={"fields": sorted(changes)})
     return consumer
 
 
@@ -606,11 +639,14 @@ def import_job_start(
     consent_wording: str = "",
     consent_wording_version: str = "",
     attestation: dict | None = None,
+    clear_empty: bool = False,
     by=None,
     api_key=None,
     request=None,
 ) -> ImportJob:
     """Confirm the column mapping and queue the import: what "Start the import" means, in the portal and the API.
+
+    With `clear_empty`, an empty cell in a mapped column clears that detail on an existing record (P36).
 
     The list must have an attested lawful basis (P19); `attestation` ({"basis", "wording"})
     records one in the same transaction, so a refused start leaves no attestation behind
@@ -647,6 +683,7 @@ def import_job_start(
     if errors:
         raise ValidationError(errors)
     job.mapping = mapping
+    job.clear_empty = clear_empty
     job.dropped_columns = dropped_columns(job.columns, mapping)
     job.consent_purposes = consent_purposes if marketing else []
     job.consent_wording = consent_wording.strip() if marketing else ""
@@ -659,7 +696,7 @@ def import_job_start(
         request=request,
         actor=by,
         target=job,
-        details={"fields": sorted(mapping.values()), "dropped_columns": len(job.dropped_columns)},
+        details={"fields": sorted(mapping.values()), "dropped_columns": len(job.dropped_columns), "clear_empty": clear_empty},
     )
     from .tasks import run_import  # tasks import services: import at call time
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("imports/<int:job_id>/discard/", views.import_discard, name="import-discard"),
     path("consumers/", views.consumer_search, name="search"),
     path("consumers/<int:consumer_id>/", views.consumer_detail, name="consumer"),
+    path("consumers/<int:consumer_id>/details/", views.consumer_correct, name="consumer-correct"),
     path("consumers/<int:consumer_id>/restriction/", views.consumer_restriction, name="consumer-restriction"),
     path("consumers/<int:consumer_id>/objection/", views.consumer_objection, name="consumer-objection"),
     path("consumers/<int:consumer_id>/consent/", views.consumer_consent, name="consumer-consent"),

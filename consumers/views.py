@@ -22,6 +22,7 @@ from .csvfiles import ImportFileError, duplicate_columns, duplicate_columns_mess
 from .forms import (
     AttestationForm,
     ConsentForm,
+    ConsumerCorrectionForm,
     ConsumerSearchForm,
     FileUploadForm,
     ListUploadForm,
@@ -239,6 +240,7 @@ def _mapping_step(request, job):
                 consent_wording=form.cleaned_data.get("consent_wording", ""),
                 consent_wording_version=form.cleaned_data.get("consent_wording_version", ""),
                 attestation=attestation,
+                clear_empty=form.cleaned_data.get("clear_empty", False),
                 by=request.user,
                 request=request,
             )
@@ -338,10 +340,28 @@ def consumer_detail(request, consumer_id):
         "suppressed": selectors.is_suppressed(organisation=request.organisation, phone_index=consumer.phone_index),
         "stopped": selectors.processing_stopped(consumer),
         "can_manage": _can(request, Capability.MANAGE_CONTACTS),
+        "can_correct": http.sees_personal_data(request),
         "restriction_form": RestrictionForm(),
         "section": "consumers",
     }
     return render(request, "consumers/consumer_detail.html", context)
+
+
+@organisation_view(capability=Capability.SEE_PERSONAL_DATA)
+def consumer_correct(request, consumer_id):
+    """P36: correct the person's details (the number excepted); an emptied field is cleared."""
+    consumer = consumer_of(request, consumer_id)
+    form = ConsumerCorrectionForm.for_consumer(consumer, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consumer_correct(consumer=consumer, changes=form.changes(), by=request.user, request=request)
+            messages.success(request, "Details corrected.")
+            return redirect("consumers:consumer", request.organisation.pk, consumer.pk)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+    http.revealed(request, "consumer record", target=consumer)
+    lead = "Empty a field to remove that detail. The phone number cannot be changed: a different number is a different person."
+    return _consumer_form(request, consumer, form, "Correct this person's details", "Save the corrections", lead)
 
 
 @require_POST
@@ -402,8 +422,8 @@ def consumer_withdraw(request, consumer_id):
     return _consumer_form(request, consumer, form, "Withdraw consent", "Record the withdrawal")
 
 
-def _consumer_form(request, consumer, form, title, submit):
-    context = {"consumer": consumer, "form": form, "title": title, "submit": submit, "section": "consumers"}
+def _consumer_form(request, consumer, form, title, submit, lead=""):
+    context = {"consumer": consumer, "form": form, "title": title, "submit": submit, "lead": lead, "section": "consumers"}
     return render(request, "consumers/consumer_form.html", context)
 
 

@@ -73,8 +73,9 @@ class RegisterEntry(models.Model):
     category=privacy.Category.COOKIE_CONSENT,
     controller=privacy.Controller.NEXTSUPPORT,
     fields=("consent_id", "categories", "policy_version", "banner_version", "gpc", "ip_hash", "created_at"),
-    # Visitors are anonymous: a request names its consent id, which staff search in the admin.
-    subject={},
+    # Visitors are anonymous: a request names the consent id their browser holds,
+    # and discovery finds the records by it.
+    subject={"cookie_consent": "consent_id"},
     retention=privacy.Retention(
         days=365, after="created_at", action=privacy.Action.DELETE, basis="P32: cookie-consent data kept at most 12 months."
     ),

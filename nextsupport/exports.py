@@ -14,6 +14,10 @@ return), and in East Asian locales they read the full-width and small forms of
 """
 
 import csv
+import datetime
+import io
+import json
+import zipfile
 from collections.abc import Iterable, Iterator
 
 from django.http import StreamingHttpResponse
@@ -60,3 +64,53 @@ def csv_response(filename: str, header: Iterable, rows: Iterable[Iterable]) -> S
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+# --- Structured exports (access, portability, the account export: P35, P39) -------------------
+# One JSON writer and one CSV-of-records writer, so the data-subject package
+# (compliance.packages) and a client's account export read the same way.
+
+
+def _plain(value):
+    """What JSON cannot say natively, as text: dates, ids, decimals. A digest is never shown raw."""
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return "(kept only as a one-way fingerprint)"
+    return str(value)
+
+
+def json_bytes(data) -> bytes:
+    """`data` as indented UTF-8 JSON."""
+    return json.dumps(data, indent=2, ensure_ascii=False, default=_plain).encode()
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, ensure_ascii=False, default=_plain)
+    return _plain(value)
+
+
+def records_csv(records: Iterable[dict], *, first: Iterable[str] = ()) -> str:
+    """Records (dicts) as one CSV text: a column for every key any record has, `first` ones leading.
+
+    Nested values are written as JSON in their cell; every cell goes through `neutralise`.
+    """
+    records = list(records)
+    header = list(dict.fromkeys([*first, *(key for record in records for key in record)]))
+    return "".join(csv_lines(header, ([_cell(record.get(key)) for key in header] for record in records)))
+
+
+def zip_bytes(files: dict[str, bytes | str]) -> bytes:
+    """A ZIP archive of `files` (name -> contents), built in memory."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, contents in files.items():
+            archive.writestr(name, contents.encode() if isinstance(contents, str) else contents)
+    return buffer.getvalue()

@@ -50,6 +50,8 @@ class AppendOnlyModel(models.Model):
     ),
     erasure=privacy.Action.RETAIN,
     purger="nextsupport.audit.purge_expired",
+    erasure_note="Kept: the security and audit record of who accessed or changed personal data is kept 6 years "
+    "and never altered; it holds ids and network addresses, not what the data said.",
 )
 class AuditEvent(AppendOnlyModel):
     """One event. `hash` covers every other column and the previous event's hash.

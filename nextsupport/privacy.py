@@ -22,8 +22,10 @@ and any registration that names a missing field.
 """
 
 import datetime
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.apps import apps
 from django.db import models
@@ -97,11 +99,48 @@ class Retention:
 
 @dataclass(frozen=True)
 class Subject:
-    """Who a data-subject request is about; any identifier may be missing."""
+    """Who a data-subject request is about; any identifier may be missing.
+
+    `phone_index` / `email_index` are blind-index digests standing in for a
+    number or address we no longer hold in clear (the erasure log keeps only
+    those, and replays them after a restore). `cookie_consent_id` is the id a
+    visitor's browser holds for its cookie choices: their only identifier.
+    """
 
     phone: str | None = None
     email: str | None = None
     user_id: int | None = None
+    phone_index: bytes | None = None
+    email_index: bytes | None = None
+    cookie_consent_id: str | None = None
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, name) is None for name in self.__dataclass_fields__)
+
+    def values_for(self, kind: str, *, indexed: bool) -> list:
+        """What to compare a registration's `kind` path with: digests for a blind index, else the plain values."""
+        if kind == "user":
+            return [] if self.user_id is None else [self.user_id]
+        if kind == "cookie_consent":
+            return [] if self.cookie_consent_id is None else [uuid.UUID(str(self.cookie_consent_id))]
+        raw = getattr(self, kind)
+        if not indexed:
+            return [] if raw is None else [NORMALISERS[kind](raw)]
+        return self._digests[kind]
+
+    @cached_property
+    def _digests(self) -> dict[str, list[bytes]]:
+        # Normalising and hashing once per subject, not once per registration that matches it.
+        found = {}
+        for kind in ("phone", "email"):
+            raw, index = getattr(self, kind), getattr(self, f"{kind}_index")
+            values = [] if raw is None else [digest(kind, raw)]
+            found[kind] = values if index is None or index in values else [*values, bytes(index)]
+        return found
+
+
+# Identifier kinds a registration's `subject` may name.
+SUBJECT_KINDS = ("phone", "email", "user", "cookie_consent")
 
 
 @dataclass(frozen=True)
@@ -128,6 +167,15 @@ class Registration:
     # Erasure that needs more than deleting or clearing fields (e.g. also
     # revoking sessions): called with the queryset, returns rows affected.
     eraser: Callable[[models.QuerySet], int] | None = None
+    # The contents of the row's stored file (its one entry in `files`) as its subject should receive them (e.g. decrypted);
+    # called with the row, returns bytes. Without it, the stored bytes as they are.
+    file_reader: Callable[[models.Model], bytes] | None = None
+    # What an erasure receipt tells the person about these rows, in plain words:
+    # why they are kept (RETAIN) or what is left of them (ANONYMISE).
+    erasure_note: str = ""
+    # Rectification that must go through the owning app's service (validation,
+    # audit, derived fields): called as rectifier(obj, changes, actor), returns the row.
+    rectifier: Callable[[models.Model, dict, object], models.Model] | None = None
 
     @property
     def label(self) -> str:
@@ -138,16 +186,20 @@ class Registration:
         manager = self.model._base_manager
         conditions = models.Q()
         for kind, path in self.subject.items():
-            value = getattr(subject, f"{kind}_id" if kind == "user" else kind)
-            if value is None:
+            indexed = isinstance(_final_field(self.model, path), BlindIndexField)
+            values = subject.values_for(kind, indexed=indexed)
+            if not values:
                 continue
-            if kind == "user":
-                conditions |= models.Q(**{path: value})
-            elif isinstance(_final_field(self.model, path), BlindIndexField):
-                conditions |= models.Q(**{path: digest(kind, value)})
-            else:
+            if kind in ("phone", "email") and not indexed:
                 # A plain identifier column (the login e-mail): compare normalised.
-                conditions |= models.Q(**{f"{path}__iexact": NORMALISERS[kind](value)})
+                conditions |= models.Q(**{f"{path}__iexact": values[0]})
+            elif "__" in path:
+                # Through a relation, as a semi-join of its own: OR-ed into the other
+                # conditions, an inner join would drop rows whose related row is gone
+                # (a consent entry outlives its consumer record).
+                conditions |= models.Q(pk__in=manager.filter(**{f"{path}__in": values}).values("pk"))
+            else:
+                conditions |= models.Q(**{f"{path}__in": values})
         return manager.filter(conditions) if conditions else manager.none()
 
     def export(self, obj: models.Model) -> dict:
@@ -155,7 +207,9 @@ class Registration:
             return self.exporter(obj)
         data = {"model": self.label, "id": obj.pk}
         for name in self.fields:
-            value = getattr(obj, name)
+            field = obj._meta.get_field(name)
+            # A relation's id, read from the row itself: exporting many rows costs no query per row.
+            value = getattr(obj, field.attname if field.is_relation and field.concrete else name)
             if isinstance(value, models.Model):
                 value = value.pk
             elif isinstance(value, datetime.date):
@@ -211,10 +265,15 @@ class Registration:
 
 
 def anonymise(registration: Registration, queryset: models.QuerySet) -> int:
-    """Clear the declared fields: one UPDATE when every value is known in SQL (constants,
-    expressions, None), row by row only for a value computed in Python from the row."""
+    """Clear the declared fields; returns the rows changed. A row already anonymised is left
+    alone and not counted, so erasing twice reports what the first erasure did only once.
+
+    One UPDATE when every value is known in SQL (constants, expressions, None); row by
+    row only for a value computed in Python from the row."""
     values = registration.anonymised_values()
     indexes = _index_names(registration.model, values)
+    if (pending := registration.not_anonymised()) is not None:
+        queryset = queryset.filter(pending)
     if any(callable(value) for value in values.values()) or any(values[source] is not None for source in indexes.values()):
         return _anonymise_rows(queryset, values, list(indexes))
     # A source cleared to None clears its blind index too.
@@ -224,8 +283,11 @@ def anonymise(registration: Registration, queryset: models.QuerySet) -> int:
 def _anonymise_rows(queryset, values: dict, indexes: list[str]) -> int:
     count = 0
     for obj in queryset.iterator(chunk_size=500):
-        for name, value in values.items():
-            setattr(obj, name, value(obj) if callable(value) else value)
+        target = {name: value(obj) if callable(value) else value for name, value in values.items()}
+        if all(getattr(obj, name) == value for name, value in target.items()):
+            continue
+        for name, value in target.items():
+            setattr(obj, name, value)
         obj.save(update_fields=[*values, *indexes])
         count += 1
     return count
@@ -282,6 +344,12 @@ def check_registry(app_registry=None) -> list[str]:
             problems.append(
                 f"{model._meta.label}: blind indexes {', '.join(sorted(unsearched))} are not in its subject, "
                 "so data-subject requests would not find those rows."
+            )
+        unknown = set(entry.subject) - set(SUBJECT_KINDS)
+        if unknown:
+            problems.append(
+                f"{model._meta.label}: subject names {', '.join(sorted(unknown))}; "
+                f"the identifiers a request can carry are {', '.join(SUBJECT_KINDS)}."
             )
         for path in [*entry.fields, *entry.subject.values(), *([entry.organisation] if entry.organisation else [])]:
             if not _path_exists(model, path):

@@ -29,7 +29,6 @@ urlpatterns = [
     *_policy_routes("terms", "terms", Kind.TERMS),
     *_policy_routes("accessibility", "accessibility", Kind.ACCESSIBILITY),
     *_policy_routes("sub-processors", "sub-processors", Kind.SUBPROCESSORS),
-    path("your-rights/", views.your_rights, name="your-rights"),
     path("", include("cookies.urls")),
     path("", include("compliance.urls")),
     path("healthz", views.healthz, name="healthz"),
@@ -44,8 +43,10 @@ urlpatterns = [
     *consumers_public,
     path("app/o/<int:org_id>/", include("consumers.urls", namespace="consumers")),
     path("app/o/<int:org_id>/", include("campaigns.urls", namespace="campaigns")),
+    path("app/o/<int:org_id>/", include("compliance.portal_urls", namespace="compliance-portal")),
     path("api/v1/orgs/<int:org_id>/", include("consumers.api_urls", namespace="consumers-api")),
     path("api/v1/orgs/<int:org_id>/", include("campaigns.api_urls", namespace="campaigns-api")),
+    path("api/v1/orgs/<int:org_id>/", include("compliance.api_urls", namespace="compliance-api")),
 ]
 
 handler400 = "nextsupport.views.bad_request"

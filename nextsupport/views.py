@@ -77,11 +77,6 @@ def policy(request, kind: str, version: int | None = None):
     return render(request, "pages/policy.html", policy_context(kind, version))
 
 
-@require_GET
-def your_rights(request):
-    return render(request, "pages/your_rights.html")
-
-
 # --- Error answers: pages in the site's layout, JSON under /api/ -------------------------------
 
 

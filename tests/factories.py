@@ -337,3 +337,35 @@ class WebhookDeliveryFactory(DjangoModelFactory):
     )
     state = WebhookDelivery.State.DELIVERED
     attempts = 1
+
+
+# --- compliance: a data-subject request's part forwarded to a client (its inbox) ---
+
+
+class DataSubjectRequestFactory(DjangoModelFactory):
+    class Meta:
+        model = "compliance.DataSubjectRequest"
+
+    reference = factory.Sequence(lambda n: f"DSR-2026-{900000 + n:06d}")
+    kind = "erasure"
+    channel = "web"
+    state = "awaiting_client"
+    phone = factory.Sequence(lambda n: f"+4479112{n % 100000:05d}")
+    details = "Please delete everything."
+    verified_at = factory.LazyFunction(timezone.now)
+    verified_by = "one-time sms"
+    due_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=30))
+
+
+class RequestPartFactory(DjangoModelFactory):
+    class Meta:
+        model = "compliance.RequestPart"
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    request = factory.SubFactory(
+        DataSubjectRequestFactory,
+        name=factory.LazyAttribute(lambda o: f"Requester of {o.factory_parent.organisation.legal_name}"),
+    )
+    item_count = 3
+    categories = factory.LazyFunction(lambda: ["Consumer contact data", "Call interaction data"])
+    due_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=30))

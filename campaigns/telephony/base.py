@@ -3,7 +3,8 @@
 The platform talks to a provider only through `Provider`: place a call with its
 opening instructions, change what a live call does (a voicemail message, a
 transfer), hang up, start recording, verify and parse the provider's webhooks,
-fetch and delete recordings, validate a caller ID. Two implementations:
+fetch and delete recordings, validate a caller ID, send a text message (the
+one-time codes of data-subject requests). Two implementations:
 `twilio.TwilioProvider` (the real network, through the official SDK) and
 `simulator.SimulatorProvider` (simulated people answering, sending the same
 Twilio-shaped, signed webhooks to the same views).
@@ -129,6 +130,16 @@ class FetchedRecording:
     content_type: str  # audio/wav, audio/mpeg
 
 
+MAX_SMS_CHARS = 320  # two segments: a code and one sentence, never a letter
+
+
+def check_sms(to: str, body: str) -> None:
+    if not to.startswith("+"):
+        raise ProviderError(f"A text message goes to an E.164 number (+44...), not {to!r}.", permanent=True)
+    if not body.strip() or len(body) > MAX_SMS_CHARS:
+        raise ProviderError(f"A text message has 1 to {MAX_SMS_CHARS} characters; this one has {len(body)}.", permanent=True)
+
+
 class Provider(abc.ABC):
     """What the platform needs of a telephony provider. Every method may raise ProviderError."""
 
@@ -173,3 +184,7 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     def validate_caller_id(self, number: str, *, friendly_name: str, status_callback: str) -> CallerIdValidation:
         """Start proving the client controls `number`; the result arrives at `status_callback`."""
+
+    @abc.abstractmethod
+    def send_sms(self, to: str, body: str) -> str:
+        """Send a text message from the platform's own number (TELEPHONY_SMS_FROM); returns the message id."""

@@ -39,6 +39,7 @@ from .base import (
     ProviderError,
     check_call_request,
     check_instructions,
+    check_sms,
 )
 
 logger = logging.getLogger(__name__)
@@ -166,6 +167,14 @@ class TwilioProvider(Provider):
                 status_callback_method="POST",
             )
         return CallerIdValidation(code=validation.validation_code, reference=validation.call_sid or "")
+
+    def send_sms(self, to: str, body: str) -> str:
+        check_sms(to, body)
+        if not settings.TELEPHONY_SMS_FROM:
+            raise ProviderError("Text messages need TELEPHONY_SMS_FROM, the platform's own number.", permanent=True)
+        with _provider_errors():
+            message = self._client.messages.create(to=to, from_=settings.TELEPHONY_SMS_FROM, body=body)
+        return message.sid
 
     def _media_url(self, recording_sid: str) -> str:
         return self._client.api.v2010.absolute_url(f"Accounts/{self._account_sid}/Recordings/{recording_sid}.wav")

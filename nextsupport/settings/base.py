@@ -303,6 +303,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "compliance.tasks.retention_minors_sweep",
         "schedule": timedelta(hours=1),
     },
+    "alert-request-deadlines": {
+        "task": "compliance.tasks.alert_request_deadlines",
+        "schedule": timedelta(hours=24),
+    },
+    "purge-requests": {
+        "task": "compliance.tasks.purge_requests",
+        "schedule": timedelta(hours=24),
+    },
+    # Erasure: files that could not be deleted at once (compliance.erasure).
+    "retry-file-deletions": {
+        "task": "compliance.tasks.retry_file_deletions",
+        "schedule": timedelta(hours=24),
+    },
     "dispatch-calls": {
         "task": "campaigns.tasks.dispatch",
         "schedule": timedelta(seconds=5),
@@ -409,6 +422,11 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="NextSupport <no-reply@ne
 SITE_URL = env("SITE_URL", default=f"http://127.0.0.1:{env('PORT', default='8000')}")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 COMPLIANCE_EMAIL = "compliance@nextsupport.co.uk"
+# Data-subject requests from the public form (compliance.request_views): complete requests per
+# network an hour, per phone number or e-mail address a day, and codes tried per network an hour.
+RIGHTS_REQUEST_LIMIT_PER_HOUR = env.int("RIGHTS_REQUEST_LIMIT_PER_HOUR", default=5)
+RIGHTS_REQUEST_LIMIT_PER_IDENTIFIER = env.int("RIGHTS_REQUEST_LIMIT_PER_IDENTIFIER", default=3)
+RIGHTS_VERIFY_LIMIT_PER_HOUR = env.int("RIGHTS_VERIFY_LIMIT_PER_HOUR", default=20)
 
 # --- Campaigns and telephony -----------------------------------------------------
 
@@ -417,6 +435,8 @@ COMPLIANCE_EMAIL = "compliance@nextsupport.co.uk"
 TELEPHONY_PROVIDER = env("TELEPHONY_PROVIDER", default="")
 TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+# The platform's own number that sends text messages (data-subject requests' one-time codes), E.164.
+TELEPHONY_SMS_FROM = env("TELEPHONY_SMS_FROM", default="")
 # The public address providers post webhooks to; their signatures are checked against it.
 TELEPHONY_WEBHOOK_BASE_URL = env("TELEPHONY_WEBHOOK_BASE_URL", default=SITE_URL)
 # Ofcom: an unanswered call rings at least 15 s. We let it ring 25 s and never cancel a ringing dial.

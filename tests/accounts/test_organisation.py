@@ -275,3 +275,25 @@ def test_a_signed_in_person_sets_up_another_organisation(owner_client):
     created = Organisation.objects.get(legal_name="Acme Solar Ltd")
     assert response["Location"] == f"/app/o/{created.pk}/"
     assert PolicyAcceptance.objects.filter(organisation=created).count() == 2
+
+
+@pytest.mark.obligation("P39")
+def test_the_account_export_is_also_offered_as_csv_files(owner_client, organisation, owner, teammate):
+    import csv
+    import io
+    import zipfile
+
+    response = owner_client.post(f"/app/o/{organisation.pk}/account/export/", {"format": "csv"})
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    members = list(csv.DictReader(io.StringIO(archive.read("members.csv").decode("utf-8-sig"))))
+
+    assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"].endswith('.zip"')
+    assert {"organisation.csv", "billing.csv", "members.csv", "agreements.csv"} <= set(archive.namelist())
+    assert {m["email"] for m in members} == {owner.email, teammate.email}
+
+
+def test_the_account_export_refuses_a_format_it_does_not_have(owner_client, organisation):
+    response = owner_client.post(f"/app/o/{organisation.pk}/account/export/", {"format": "xlsx"})
+
+    assert response.status_code == 400

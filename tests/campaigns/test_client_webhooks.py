@@ -545,7 +545,9 @@ def test_endpoint_settings_refused_name_the_field(api, organisation):
         )
     one_too_many = api.post(path, {"url": "https://hooks.client.example/x", "events": ["call.completed"]}, "application/json")
 
-    assert no_events.json() == {"events": ["Choose one or more of: call.completed, consumer.opted_out."]}
+    assert no_events.json() == {
+        "events": ["Choose one or more of: call.completed, consumer.opted_out, data_subject_request.forwarded."]
+    }
     assert unknown.json() == {"events": {"0": ['"call.started" is not a valid choice.']}}
     assert one_too_many.status_code == 400
     assert one_too_many.json() == {

@@ -511,3 +511,30 @@ def test_the_suppression_list_itself_never_holds_the_number(organisation):
         Suppression.objects.create(
             organisation=organisation, phone_index="07412345678", reason="opt_out", source="client_request"
         )
+
+
+# --- Clearing details on re-import (P36) ---
+
+
+@pytest.mark.obligation("P36")
+def test_a_reimport_clears_empty_details_only_when_asked(service_list, owner):
+    run_import(service_list, owner, csv_bytes(["Phone", "Name", "Email"], ["07911 123456", "Ada", "ada@example.org"]))
+    again = csv_bytes(["Phone", "Name", "Email"], ["07911 123456", "Ada", ""])
+
+    run_import(service_list, owner, again)
+    kept = Consumer.objects.get(phone_index__matches="07911123456")
+    run_import(service_list, owner, again, clear_empty=True)
+    cleared = Consumer.objects.get(phone_index__matches="07911123456")
+
+    assert kept.email == "ada@example.org"
+    assert (cleared.email, cleared.email_index, cleared.name) == (None, None, "Ada")
+
+
+@pytest.mark.obligation("P36")
+def test_an_invalid_value_or_a_column_not_in_the_file_never_clears_anything(service_list, owner):
+    run_import(service_list, owner, csv_bytes(["Phone", "Name", "Email"], ["07911 123456", "Ada", "ada@example.org"]))
+
+    run_import(service_list, owner, csv_bytes(["Phone", "Email"], ["07911 123456", "not an address"]), clear_empty=True)
+
+    consumer = Consumer.objects.get(phone_index__matches="07911123456")
+    assert (consumer.name, consumer.email) == ("Ada", "ada@example.org")

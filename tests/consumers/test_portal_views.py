@@ -35,6 +35,7 @@ def _urls(org, contact_list, job, consumer):
         "consumers:import-problems": [org.pk, job.pk],
         "consumers:search": [org.pk],
         "consumers:consumer": [org.pk, consumer.pk],
+        "consumers:consumer-correct": [org.pk, consumer.pk],
         "consumers:consumer-objection": [org.pk, consumer.pk],
         "consumers:consumer-consent": [org.pk, consumer.pk],
         "consumers:consumer-withdraw": [org.pk, consumer.pk],
@@ -86,6 +87,7 @@ def test_a_viewer_may_look_but_not_change_anything(client, organisation, importe
         ("consumers:list-upload", job.contact_list.pk),
         ("consumers:consumer-consent", consumer.pk),
         ("consumers:consumer-under-16", consumer.pk),
+        ("consumers:consumer-correct", consumer.pk),  # the viewer does not see personal data
         ("consumers:import-problems", job.pk),
     ]:
         args = [org] if target is None else [org, target]
@@ -214,6 +216,34 @@ def test_search_by_phone_or_email_in_any_spelling(owner_client, organisation, im
 
 
 @pytest.mark.obligation("P38")
+@pytest.mark.obligation("P36")
+def test_the_client_corrects_a_consumers_details_and_can_clear_one(owner_client, organisation, imported, owner):
+    _, consumer = imported
+    url = reverse("consumers:consumer-correct", args=[organisation.pk, consumer.pk])
+    assert "ada@example.org" in owner_client.get(url).content.decode()
+
+    response = owner_client.post(url, {"name": "Ada King", "email": "", "date_of_birth": "", "postcode": "", "timezone": ""})
+
+    assert response.status_code == 302
+    consumer.refresh_from_db()
+    assert (consumer.name, consumer.email, consumer.email_index) == ("Ada King", None, None)
+    event = AuditEvent.objects.filter(action="consumer.corrected").get()
+    assert event.details == {"fields": ["email", "name"]}  # names of fields only, never values
+
+
+@pytest.mark.obligation("P36", "P48")
+def test_a_correction_is_refused_with_a_reason_and_changes_nothing(owner_client, organisation, imported):
+    _, consumer = imported
+    url = reverse("consumers:consumer-correct", args=[organisation.pk, consumer.pk])
+
+    response = owner_client.post(url, {"name": "Ada", "email": "ada@example.org", "date_of_birth": "01/01/2020"})
+
+    assert response.status_code == 200
+    assert "under 16" in response.content.decode()
+    consumer.refresh_from_db()
+    assert (consumer.name, consumer.date_of_birth) == ("Ada Lovelace", None)
+
+
 def test_restrict_and_unrestrict_from_the_consumer_page(owner_client, organisation, imported):
     _, consumer = imported
     url = reverse("consumers:consumer-restriction", args=[organisation.pk, consumer.pk])

@@ -23,6 +23,8 @@ every step. Files, under TELEPHONY_SIMULATOR_DIR:
     calls/<CallSid>.lock             serialises read-modify-write of the call's file between processes
     recordings/<RecordingSid>.wav    the simulated provider's recordings (fetch, delete, exists)
     validations/<CallSid>.json       caller-ID validations waiting for their simulated person
+    messages/<SmsSid>.json           text messages sent (to, body, sent_at): where a developer or a test
+                                     reads a one-time code sent "by SMS"
 
 Times reported (Timestamp, CallDuration, RecordingDuration) follow the call's
 simulated clock, which advances by each step's realistic length: the wall clock
@@ -52,6 +54,7 @@ from ..base import (
     ProviderError,
     check_call_request,
     check_instructions,
+    check_sms,
 )
 from . import files
 from .call import SimulatedCall
@@ -72,6 +75,7 @@ __all__ = [
     "persona_for",
     "play_call",
     "play_caller_id_validation",
+    "sent_messages",
     "sign",
 ]
 
@@ -156,6 +160,21 @@ class SimulatorProvider(Provider):
 
             simulate_caller_id_validation.apply_async(args=[reference], queue="simulator")
         return CallerIdValidation(code=code, reference=reference)
+
+    def send_sms(self, to: str, body: str) -> str:
+        check_sms(to, body)
+        sid = files.new_sid("SM")
+        files.write_json(
+            files.location("messages", f"{sid}.json"), {"sid": sid, "to": to, "body": body, "sent_at": timezone.now().isoformat()}
+        )
+        return sid
+
+
+def sent_messages(to: str | None = None) -> list[dict]:
+    """The text messages the simulator has sent (to `to` only, when given), oldest first."""
+    folder = files.location("messages", "x").parent
+    messages = [files.read_json(path) for path in folder.glob("SM*.json")]
+    return sorted((m for m in messages if m and (to is None or m["to"] == to)), key=lambda m: m["sent_at"])
 
 
 def play_call(sid: str, *, transport: Transport | None = None) -> None:
