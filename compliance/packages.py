@@ -47,8 +47,8 @@ PURPOSES = {
 }
 # Audio types the providers send that the mimetypes table does not know by these names.
 _EXTENSIONS = {"audio/wav": ".wav", "audio/x-wav": ".wav", "audio/mpeg": ".mp3", "audio/mp3": ".mp3"}
-# Internal references at the start of a registry basis ("P30: ...", "P53/P29: ...") are not for the reader.
-_CODES = re.compile(r"^\s*P\d+(?:/P\d+)*:\s*")
+# Internal references in a registry basis ("P30: ...", "P53/P29: ...", "... (P30) ...") are not for the reader.
+_CODES = re.compile(r"^\s*P\d+(?:/P\d+)*:\s*|\s*\(P\d+(?:/P\d+)*\)")
 
 
 def build_package(discovery: Discovery) -> bytes:

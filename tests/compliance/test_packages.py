@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -90,7 +91,8 @@ def test_the_summary_says_what_why_how_long_who_and_where_to_complain(person):
 
     assert "Consumer contact data: 4 records, held by Acme Energy Ltd, Bright Broadband plc." in text  # records and list entries
     assert "Why: to make the calls the business that gave us your details asked for" in text
-    assert "How long: Call recordings are kept at most 6 months." in text
+    assert "How long: Call recordings are kept at most 6 months, and go with the call's data if that is sooner." in text
+    assert not re.search(r"\bP\d\d\b", text)  # no internal references such as P30
     assert "Acme Energy Ltd gave us your details for its calls and decides how they are used" in text
     assert "Amazon Web Services" in text  # the published sub-processors
     assert "compliance@nextsupport.co.uk" in text
