@@ -4,9 +4,8 @@ from django.db.models import Count, Max
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
-from nextsupport import audit
-
 from . import services
+from .admin_masking import MaskedPersonalDataAdmin
 from .models import Enquiry, EnquiryReply
 
 
@@ -47,8 +46,10 @@ class EnquiryReplyInline(admin.StackedInline):
 
 
 @admin.register(Enquiry)
-class EnquiryAdmin(admin.ModelAdmin):
-    """Contact-form enquiries (P09). The list shows no personal data; opening one is audited."""
+class EnquiryAdmin(MaskedPersonalDataAdmin):
+    """Contact-form enquiries (P09). Personal data stays masked until revealed, and each reveal is audited."""
+
+    masked_fields = ("name", "email", "subject", "message")
 
     list_display = ("__str__", "status", "received_at", "acknowledged_at", "reply_count", "last_reply_at", "resolved_at")
     list_filter = ("status",)
@@ -92,13 +93,6 @@ class EnquiryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method == "GET":
-            enquiry = self.get_object(request, object_id)
-            if enquiry is not None:
-                audit.record(audit.PERSONAL_DATA_REVEALED, request=request, target=enquiry, reason="enquiry opened in the admin")
-        return super().change_view(request, object_id, form_url, extra_context)
-
     def save_formset(self, request, form, formset, change):
         # New replies go through the service, which records and e-mails them (never formset.save()).
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
@@ -121,3 +115,7 @@ class EnquiryAdmin(admin.ModelAdmin):
         for enquiry in queryset:
             services.enquiry_reopen(enquiry=enquiry, actor=request.user, request=request)
         self.message_user(request, "Reopened.")
+
+
+# --- Breaches, records and evidence: modules of their own (sub-domains) ---
+from . import admin_breaches, admin_records  # noqa: E402, F401

@@ -19,3 +19,14 @@ def send_enquiry_reply(self, reply_id: int) -> bool:
 def purge_enquiries() -> int:
     """Daily (CELERY_BEAT_SCHEDULE): enquiries past retention are deleted (P33). Safe to run twice."""
     return services.enquiries_purge_expired()
+
+
+# --- Breaches ---------------------------------------------------------------------------------
+
+
+@shared_task
+def alert_overdue_breach_steps() -> int:
+    """Every 15 minutes (CELERY_BEAT_SCHEDULE): e-mail the team once per breach and overdue step (P44-P47)."""
+    from . import breaches
+
+    return breaches.breach_alert_overdue()
