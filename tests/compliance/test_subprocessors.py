@@ -2,6 +2,7 @@
 running configuration uses is listed, and one the register lacks is flagged, never silently left out."""
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
 
@@ -16,8 +17,8 @@ S3 = storages_setting(
     endpoint_url=None,
     region="eu-west-2",
     kms_key_id="",
-    media_root="/tmp/m",
-    recordings_root="/tmp/r",
+    media_root=settings.MEDIA_ROOT,
+    recordings_root=settings.RECORDINGS_ROOT,
     url_expiry=300,
 ) | {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 SMTP = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": {"host": "smtp.mailer.example"}}}
