@@ -104,13 +104,14 @@ class EnquiryAdmin(MaskedPersonalDataAdmin):
                 formset.new_objects.append(reply)
                 self.message_user(request, "Your reply is being e-mailed to the enquirer.")
 
-    @admin.action(description="Mark the selected enquiries as resolved")
+    # Changing an enquiry's status needs the change permission: viewing it is not enough.
+    @admin.action(description="Mark the selected enquiries as resolved", permissions=["change"])
     def mark_resolved(self, request, queryset):
         for enquiry in queryset:
             services.enquiry_resolve(enquiry=enquiry, actor=request.user, request=request)
         self.message_user(request, "Resolved. They are deleted 30 days after resolution (or a year after arrival).")
 
-    @admin.action(description="Reopen the selected enquiries")
+    @admin.action(description="Reopen the selected enquiries", permissions=["change"])
     def reopen(self, request, queryset):
         for enquiry in queryset:
             services.enquiry_reopen(enquiry=enquiry, actor=request.user, request=request)

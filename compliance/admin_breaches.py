@@ -362,7 +362,7 @@ class BreachAdmin(MaskedPersonalDataAdmin):
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
-    @admin.action(description="Close the selected breaches (every step must be done)")
+    @admin.action(description="Close the selected breaches (every step must be done)", permissions=["change"])
     def close(self, request, queryset):
         for breach in queryset:
             try:
