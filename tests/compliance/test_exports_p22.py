@@ -184,7 +184,7 @@ def _export_views() -> dict[str, str]:
                 found.setdefault(key, route)
     for model_admin in admin.site._registry.values():
         klass = type(model_admin)
-        for name, member in inspect.getmembers(klass, inspect.isfunction):
+        for _name, member in inspect.getmembers(klass, inspect.isfunction):
             key = f"{member.__module__}:{member.__qualname__}"
             if member.__module__.split(".")[0] in APPS and _is_export(key):
                 found.setdefault(key, f"admin/{model_admin.opts.app_label}/{model_admin.opts.model_name}/ (action)")
