@@ -66,7 +66,7 @@ class SubProcessorAdmin(admin.ModelAdmin):
 
     @admin.display(description="In use by this configuration", boolean=True)
     def in_use(self, obj):
-        return obj.service in {s.service for s in records.services_in_use()} or obj.service not in records._derivable_services()
+        return obj.service in {s.service for s in records.services_in_use()} or obj.service not in records.derivable_services()
 
     def changelist_view(self, request, extra_context=None):
         for missing in records.unregistered_services():

@@ -223,7 +223,7 @@ def public_subprocessors() -> list[PublicEntry]:
     """Every provider in use, and every declared one the configuration cannot see (hosting)."""
     in_use = {s.service: s for s in services_in_use()}
     rows = {p.service: p for p in SubProcessor.objects.all()}
-    derivable = _derivable_services()
+    derivable = derivable_services()
     entries = [PublicEntry(s.service, s.role, rows.get(s.service)) for s in in_use.values()]
     entries += [
         PublicEntry(p.service, p.purpose, p) for p in rows.values() if p.service not in in_use and p.service not in derivable
@@ -231,7 +231,7 @@ def public_subprocessors() -> list[PublicEntry]:
     return sorted(entries, key=lambda e: (e.missing, e.processor.name if e.processor else e.role))
 
 
-def _derivable_services() -> set[str]:
+def derivable_services() -> set[str]:
     """Services whose use the settings decide: a register row for one that is off is not in use."""
     return {
         "telephony:twilio",

@@ -29,7 +29,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from compliance.models import SubProcessor
-from compliance.records import _derivable_services
+from compliance.records import derivable_services
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("accounts", "campaigns", "consumers", "compliance", "cookies", "nextsupport")
@@ -284,6 +284,6 @@ def test_outbound_connections_go_only_to_sub_processors_the_clients_own_endpoint
     registered = set(SubProcessor.objects.values_list("service", flat=True))
     for module, (kind, service) in OUTBOUND.items():
         if kind == SUB_PROCESSOR:
-            assert service in _derivable_services(), f"{module}: {service} is not a service the configuration can name"
+            assert service in derivable_services(), f"{module}: {service} is not a service the configuration can name"
             # A provider the seed does not register yet (the language model) is flagged by compliance.W001 when used.
             assert service in registered or service == "llm:chat-completions", f"{module}: {service} is not in the register"
