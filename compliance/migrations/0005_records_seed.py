@@ -7,6 +7,8 @@ import datetime
 from django.db import migrations
 from django.utils import timezone
 
+from accounts.compliance_group import grant_to_compliance
+
 PROCESSORS_VIA = (
     "Our sub-processors for the service (hosting and storage in AWS London; telephony with Twilio; "
     "our e-mail delivery provider), as listed on the sub-processors page."
@@ -235,4 +237,21 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunPython(seed, migrations.RunPython.noop),
         migrations.RunPython(create_roles, remove_roles),
+        # The existing "Compliance" group works the registers as a compliance officer does.
+        grant_to_compliance(
+            "compliance",
+            [
+                *(
+                    f"{verb}_{model}"
+                    for model in ("breach", "processingactivity", "subprocessor", "disclosure")
+                    for verb in ("view", "add", "change")
+                ),
+                "view_breachaction",
+                "view_breachclientnotice",
+                "view_breachalert",
+                "view_trainingrecord",
+                "add_trainingrecord",
+                "approve_disclosure",
+            ],
+        ),
     ]
