@@ -380,3 +380,22 @@ def test_support_staff_see_the_register_but_cannot_change_it(client, db):
     )
     assert client.get("/admin/compliance/breach/add/").status_code == 403
     assert Breach.objects.get(pk=breach.pk).assessed_at is None
+
+
+def test_every_step_form_opens_from_the_breach_page(client, dpo):
+    breach = record(dpo)
+    login(client, dpo)
+
+    page = client.get(f"/admin/compliance/breach/{breach.pk}/change/").content.decode()
+
+    for name in breaches_admin_steps():
+        url = f"/admin/compliance/breach/{breach.pk}/step/{name}/"
+        assert url in page
+        assert client.get(url).status_code == 200
+    assert client.get(f"/admin/compliance/breach/{breach.pk}/step/delete-everything/").status_code == 404
+
+
+def breaches_admin_steps():
+    from compliance.admin_breaches import STEP_FORMS
+
+    return list(STEP_FORMS)
