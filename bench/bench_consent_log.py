@@ -98,6 +98,7 @@ def _server_env(buffer_url: str, spool_dir: str) -> dict:
         "FIELD_ENCRYPTION_KEYS": f"bench:{key()}",
         "FIELD_ENCRYPTION_ACTIVE_KEY": "bench",
         "BLIND_INDEX_KEY": key(),
+        "AUDIT_CHECKPOINT_KEY": key(),
         "EMAIL_HOST": "localhost",
         # Every bench request comes from one address: the per-network limit still
         # counts each request (its cost is measured), it just never refuses one.

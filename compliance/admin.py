@@ -7,6 +7,7 @@ from django.utils.timezone import localtime
 from nextsupport import audit, privacy
 
 from . import services
+from .admin_masking import MaskedPersonalDataAdmin
 from .models import Enquiry, EnquiryReply, ErasureLogEntry, PendingFileDeletion, Rectification  # erasure section, at the end
 
 
@@ -47,8 +48,10 @@ class EnquiryReplyInline(admin.StackedInline):
 
 
 @admin.register(Enquiry)
-class EnquiryAdmin(admin.ModelAdmin):
-    """Contact-form enquiries (P09). The list shows no personal data; opening one is audited."""
+class EnquiryAdmin(MaskedPersonalDataAdmin):
+    """Contact-form enquiries (P09). Personal data stays masked until revealed, and each reveal is audited."""
+
+    masked_fields = ("name", "email", "subject", "message")
 
     list_display = ("__str__", "status", "received_at", "acknowledged_at", "reply_count", "last_reply_at", "resolved_at")
     list_filter = ("status",)
@@ -92,13 +95,6 @@ class EnquiryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        if request.method == "GET":
-            enquiry = self.get_object(request, object_id)
-            if enquiry is not None:
-                audit.record(audit.PERSONAL_DATA_REVEALED, request=request, target=enquiry, reason="enquiry opened in the admin")
-        return super().change_view(request, object_id, form_url, extra_context)
-
     def save_formset(self, request, form, formset, change):
         # New replies go through the service, which records and e-mails them (never formset.save()).
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
@@ -110,13 +106,14 @@ class EnquiryAdmin(admin.ModelAdmin):
                 formset.new_objects.append(reply)
                 self.message_user(request, "Your reply is being e-mailed to the enquirer.")
 
-    @admin.action(description="Mark the selected enquiries as resolved")
+    # Changing an enquiry's status needs the change permission: viewing it is not enough.
+    @admin.action(description="Mark the selected enquiries as resolved", permissions=["change"])
     def mark_resolved(self, request, queryset):
         for enquiry in queryset:
             services.enquiry_resolve(enquiry=enquiry, actor=request.user, request=request)
         self.message_user(request, "Resolved. They are deleted 30 days after resolution (or a year after arrival).")
 
-    @admin.action(description="Reopen the selected enquiries")
+    @admin.action(description="Reopen the selected enquiries", permissions=["change"])
     def reopen(self, request, queryset):
         for enquiry in queryset:
             services.enquiry_reopen(enquiry=enquiry, actor=request.user, request=request)
@@ -634,3 +631,7 @@ class RectificationAdmin(_ReadOnly):
     list_display = ("label", "object_id", "fields_changed", "reference", "actor", "created_at")
     search_fields = ("reference",)
     fields = ("label", "object_id", "fields_changed", "reference", "organisation_id", "actor", "created_at")
+
+
+# --- Breaches, records and evidence: modules of their own (sub-domains) ---
+from . import admin_breaches, admin_records  # noqa: E402, F401

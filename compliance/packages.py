@@ -23,9 +23,9 @@ from django.utils import timezone
 from accounts.models import Organisation
 from nextsupport import privacy
 from nextsupport.exports import json_bytes, records_csv, zip_bytes
-from nextsupport.selectors import current_policy
 
 from .discovery import Discovery, Item
+from .records import public_subprocessors
 
 FORMAT = "nextsupport.access-package/1"
 NEXTSUPPORT = "nextsupport"
@@ -147,11 +147,13 @@ def _who_receives_it(names: dict[int | None, str]) -> list[str]:
 
 
 def _sub_processors() -> list[str]:
-    """The providers named on the published sub-processors page, so the package says what the page says."""
-    document = current_policy("subprocessors")
-    if document is None:
-        return []
-    return [line.strip() for line in document.body.splitlines() if line.strip().startswith("- ")]
+    """The providers the public sub-processors page lists (the register, and whatever the configuration uses)."""
+    return [
+        f"- {entry.processor.name}: {entry.processor.purpose} ({entry.processor.location})"
+        if entry.processor
+        else f"- {entry.role}"
+        for entry in public_subprocessors()
+    ]
 
 
 def _recordings(items) -> dict[str, bytes]:

@@ -79,3 +79,14 @@ def retry_file_deletions() -> dict:
     from .erasure import retry_pending_file_deletions
 
     return retry_pending_file_deletions()
+
+
+# --- Breaches ---------------------------------------------------------------------------------
+
+
+@shared_task
+def alert_overdue_breach_steps() -> int:
+    """Every 15 minutes (CELERY_BEAT_SCHEDULE): e-mail the team once per breach and overdue step (P44-P47)."""
+    from . import breaches
+
+    return breaches.breach_alert_overdue()

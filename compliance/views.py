@@ -30,3 +30,19 @@ def contact(request):
 @require_GET
 def contact_thanks(request):
     return render(request, "compliance/contact_thanks.html")
+
+
+# --- Records and evidence ---------------------------------------------------------------------
+
+
+@require_GET
+def sub_processors(request, version: int | None = None):
+    """The sub-processors page: its published introduction, then the register as the configuration uses it (P20, P23)."""
+    from nextsupport.models import PolicyDocument
+    from nextsupport.views import policy_context
+
+    from .records import public_subprocessors
+
+    context = policy_context(PolicyDocument.Kind.SUBPROCESSORS, version)
+    context["entries"] = public_subprocessors()
+    return render(request, "compliance/sub_processors.html", context)

@@ -1,8 +1,10 @@
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 
-from . import services
+from . import audit, services
 from .models import AuditEvent, PolicyDocument
 from .net import address_digest
 
@@ -21,7 +23,8 @@ class AuditEventAdmin(admin.ModelAdmin):
         "organisation_id",
         "ip_network",
     )
-    list_filter = ("action", "target_type")
+    list_filter = ("action", "target_type", "occurred_at", ("actor", admin.EmptyFieldListFilter))
+    change_list_template = "admin/nextsupport/auditevent/change_list.html"
     search_fields = ("action", "target_type", "target_id", "actor_label", "=organisation_id", "=ip_digest", "=ip_address")
     date_hierarchy = "occurred_at"
     ordering = ("-sequence",)
@@ -35,6 +38,22 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_urls(self):
+        verify = path("verify/", self.admin_site.admin_view(self.verify_view), name="nextsupport_auditevent_verify")
+        return [verify, *super().get_urls()]
+
+    def verify_view(self, request):
+        """Walk the whole chain now and say whether it holds, or where it breaks (P26)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Verify the audit trail",
+            "opts": self.model._meta,
+            "report": audit.verify_chain() if request.method == "POST" else None,
+        }
+        return TemplateResponse(request, "admin/nextsupport/auditevent/verify.html", context)
 
     def get_search_results(self, request, queryset, search_term):
         # An investigator types the address; the trail holds only its keyed hash.

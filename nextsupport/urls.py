@@ -4,6 +4,7 @@ from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import urls as accounts_urls
+from compliance.admin_records import dashboard as compliance_dashboard
 from consumers.urls import public_urlpatterns as consumers_public
 from cookies import urls as cookies_urls
 
@@ -28,11 +29,12 @@ urlpatterns = [
     *_policy_routes("privacy-policy", "privacy-policy", Kind.PRIVACY),
     *_policy_routes("terms", "terms", Kind.TERMS),
     *_policy_routes("accessibility", "accessibility", Kind.ACCESSIBILITY),
-    *_policy_routes("sub-processors", "sub-processors", Kind.SUBPROCESSORS),
+    # /sub-processors/ is compliance's: the published introduction, then the live register.
     path("", include("cookies.urls")),
     path("", include("compliance.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("telephony/", include("campaigns.webhook_urls", namespace="telephony")),
+    path("admin/compliance/dashboard/", admin.site.admin_view(compliance_dashboard), name="compliance-dashboard"),
     path("admin/", admin.site.urls),
     # allauth first: our own /accounts/2fa/ pages sit beside its pages.
     path("accounts/", include("allauth.urls")),

@@ -103,3 +103,4 @@ def site_content(db):
     _run_seed("nextsupport.migrations.0006_publish_site_documents", "publish")
     _run_seed("accounts.migrations.0003_publish_terms_and_dpa", "publish")
     _run_seed("cookies.migrations.0002_seed_register", "seed")
+    _run_seed("compliance.migrations.0008_records_seed", "seed")  # sub-processors page v2 and its register

@@ -520,3 +520,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Breach register and records of processing (compliance.breaches, compliance.records) ------
+
+# Who the ICO's breach report names as the organisation and its data-protection contact.
+BREACH_REPORT_ORGANISATION = env("BREACH_REPORT_ORGANISATION", default="NextSupport Ltd")
+ICO_REGISTRATION_NUMBER = env("ICO_REGISTRATION_NUMBER", default="")
+DATA_PROTECTION_CONTACT = env("DATA_PROTECTION_CONTACT", default="The Compliance Team, compliance@nextsupport.co.uk")
+CELERY_BEAT_SCHEDULE["alert-overdue-breach-steps"] = {
+    "task": "compliance.tasks.alert_overdue_breach_steps",
+    # Often: an overdue 24-hour step should be news within minutes, not hours.
+    "schedule": timedelta(minutes=15),
+}

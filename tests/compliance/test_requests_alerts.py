@@ -9,6 +9,7 @@ from django.utils import timezone
 from compliance import tasks
 from compliance.models import DataSubjectRequest, RequestKind, RequestMessage
 from tests.compliance.test_requests_lifecycle import staff_request
+from tests.conftest import login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.obligation("P42")]
 
@@ -86,3 +87,20 @@ def test_the_copy_goes_thirty_days_after_the_request_ended_and_the_request_after
 
     assert requests.requests_purge(now=timezone.now() + datetime.timedelta(days=6 * 365 + 1)) == {"copies": 0, "requests": 1}
     assert not DataSubjectRequest.objects.filter(pk=dsr.pk).exists()
+
+
+def test_the_compliance_dashboard_shows_overdue_and_due_soon_requests_but_not_those_on_track(compliance_officer, client):
+    overdue = staff_request(compliance_officer, kind=RequestKind.RECTIFICATION, details="x")
+    soon = staff_request(compliance_officer, kind=RequestKind.RECTIFICATION, details="y")
+    on_track = staff_request(compliance_officer, kind=RequestKind.RECTIFICATION, details="z")
+    due_in(overdue, -2)
+    due_in(soon, 3)
+    due_in(on_track, 20)
+    login(client, compliance_officer)
+
+    page = client.get("/admin/compliance/dashboard/").content.decode()
+
+    section = page.split('id="requests-due"')[1].split("</table>")[0]
+    assert overdue.reference in section and "OVERDUE" in section
+    assert soon.reference in section and "Due soon" in section
+    assert on_track.reference not in section

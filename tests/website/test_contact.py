@@ -109,6 +109,8 @@ def test_staff_reply_from_the_admin_and_the_reply_is_tracked(client, db, complia
     mail.outbox.clear()
     login(client, compliance_officer)
 
+    masked = client.get(f"/admin/compliance/enquiry/{enquiry.pk}/change/").content.decode()
+    client.post(f"/admin/compliance/enquiry/{enquiry.pk}/reveal/", {"reason": "answering the enquiry"})
     page = client.get(f"/admin/compliance/enquiry/{enquiry.pk}/change/")
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
@@ -123,8 +125,10 @@ def test_staff_reply_from_the_admin_and_the_reply_is_tracked(client, db, complia
             },
         )
 
+    assert "Priya Shah" not in masked and "Reveal personal data" in masked
     assert "Priya Shah" in page.content.decode()
-    assert AuditEvent.objects.filter(action="personal_data.revealed", target_id=str(enquiry.pk)).exists()
+    revealed = AuditEvent.objects.get(action="personal_data.revealed", target_id=str(enquiry.pk))
+    assert (revealed.actor, revealed.reason) == (compliance_officer, "answering the enquiry")
     reply = EnquiryReply.objects.get()
     assert (reply.sent_by, reply.body) == (compliance_officer, "Thanks Priya, our pricing sheet is attached.")
     assert reply.sent_at is not None
