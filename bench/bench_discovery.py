@@ -10,14 +10,22 @@ models like any other data.
 
 Measured side by side, medians of several rounds:
   discovery       compliance.discovery.find(subject): every registration, models, decryption
-  bare queries    the same SQL discovery runs, executed raw (no model layer, no decryption)
+                  (its queries compiled by an earlier request of the same shape, as in a running process)
+  discovery_cold  the same with the compiled queries forgotten before each round (the ORM builds them all)
+  bare queries    the same SQL discovery runs, compiled here by the ORM and executed raw
+                  (no model layer, no decryption)
   bare lookup     one indexed SELECT of the consumer rows by blind index
   package         compliance.packages.build_package(discovery)
 Targets: discovery under 1 s, and within 3x of the bare queries.
+Every column discovery looks a subject up by (and every foreign key its
+semi-joins follow) must lead an index: the bench lists any that does not, and
+the plan of each query against the million-row table.
 BENCH_DISCOVERY_ROWS=100000 for a quick run; BENCH_PROFILE=1 prints where discovery spends its time.
 """
 
+import json
 import os
+import statistics
 import time
 
 from django.core.exceptions import EmptyResultSet
@@ -78,10 +86,91 @@ def _bare_queries(subject):
     compiled = []
     for registration in privacy.registrations():
         try:
-            compiled.append(rows_in_scope(registration, subject, None).order_by().query.sql_with_params())
+            compiled.append((registration.label, *rows_in_scope(registration, subject, None).order_by().query.sql_with_params()))
         except EmptyResultSet:
             continue  # nothing to match (no identifier of that kind): discovery runs no query either
     return compiled
+
+
+def _unindexed_lookups() -> list[str]:
+    """Columns discovery looks rows up by that lead no index ("table.column"): each would be a scan at scale."""
+    from nextsupport import privacy
+
+    needed = set()
+    for registration in privacy.registrations():
+        for path in registration.subject.values():
+            model = registration.model
+            for part in path.split("__"):
+                field = model._meta.get_field(part)
+                if field.is_relation:
+                    # A semi-join from the related rows back to this model's: by this model's foreign key.
+                    needed.add((model._meta.db_table, field.column))
+                    model = field.related_model
+                elif not field.primary_key:
+                    needed.add((model._meta.db_table, field.column))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT t.relname, a.attname FROM pg_index i
+            JOIN pg_class t ON t.oid = i.indrelid
+            JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = i.indkey[0]
+            """
+        )
+        leading = set(cursor.fetchall())
+    return sorted(f"{table}.{column}" for table, column in needed - leading)
+
+
+def _full_scans(queries) -> dict[str, list[str]]:
+    """Per discovery query, the tables PostgreSQL would still read in full with sequential scans ruled out.
+
+    Only the consumer table is large here, so the planner's own choice for the
+    small tables proves nothing; with sequential scans disabled it takes an index
+    wherever one can serve the query, and what it still scans in full (a Seq Scan,
+    or an index walked without a condition) no index can serve.
+    """
+    found = {}
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            for label, sql, params in queries:
+                cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+                plan = cursor.fetchone()[0]
+                plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+                full = sorted(set(_full_scan_tables(plan)))
+                if full:
+                    found[label] = full
+        finally:
+            cursor.execute("RESET enable_seqscan")
+    return found
+
+
+def _full_scan_tables(node):
+    kind = node["Node Type"]
+    if kind == "Seq Scan" or (kind in ("Index Scan", "Index Only Scan", "Bitmap Index Scan") and "Index Cond" not in node):
+        yield node.get("Relation Name") or node.get("Index Name")
+    for child in node.get("Plans", ()):
+        yield from _full_scan_tables(child)
+
+
+def _consumer_plan(queries) -> str:
+    """The plan of the query against the million-row consumer table, as the planner chooses it."""
+    from consumers.models import Consumer
+
+    sql, params = next((sql, params) for label, sql, params in queries if label == Consumer._meta.label)
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {sql}", params)
+        return "; ".join(row[0].strip().removeprefix("->").strip() for row in cursor.fetchall() if "Scan" in row[0])
+
+
+def _alternating(functions: dict, rounds: int) -> dict[str, float]:
+    """Median seconds of each function, run in turn within every round."""
+    samples = {name: [] for name in functions}
+    for _ in range(rounds):
+        for name, function in functions.items():
+            started = time.perf_counter()
+            function()
+            samples[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def run() -> dict:
@@ -99,7 +188,7 @@ def run() -> dict:
 
     def bare_queries():
         with connection.cursor() as cursor:
-            for sql, params in queries:
+            for _, sql, params in queries:
                 cursor.execute(sql, params)
                 cursor.fetchall()
 
@@ -115,9 +204,17 @@ def run() -> dict:
         profile = cProfile.Profile()
         profile.runcall(lambda: [discovery.find(subject) for _ in range(5)])
         pstats.Stats(profile).sort_stats(os.environ.get("BENCH_PROFILE_SORT", "tottime")).print_stats(25)
+
+    def cold():
+        discovery._cache.clear()
+        discovery.find(subject)
+
+    # Discovery and the bare queries alternate round by round, so a busy machine slows both alike.
+    paired = _alternating({"discovery": lambda: discovery.find(subject), "bare_queries": bare_queries}, rounds=15)
     seconds = {
-        "discovery": timed(lambda: discovery.find(subject), rounds=7),
-        "bare_queries": timed(bare_queries, rounds=7),
+        "discovery": paired["discovery"],
+        "discovery_cold": timed(cold, rounds=5),
+        "bare_queries": paired["bare_queries"],
         "bare_lookup": timed(bare_lookup, rounds=7),
         "package": timed(lambda: build_package(discovery.find(subject)), rounds=5),
     }
@@ -131,6 +228,10 @@ def run() -> dict:
         "discovery_vs_bare_lookup": round(seconds["discovery"] / seconds["bare_lookup"], 1),
         "target_under_1s": seconds["discovery"] < 1.0,
         "target_within_3x_of_bare": seconds["discovery"] <= 3 * seconds["bare_queries"],
+        "queries": len(queries),
+        "unindexed_lookups": _unindexed_lookups(),
+        "full_scans_without_seqscan": _full_scans(queries),
+        "consumer_plan": _consumer_plan(queries),
     }
     print(
         table(
@@ -142,4 +243,7 @@ def run() -> dict:
         f"{figures['items_found']} items over {figures['registrations']} registrations; discovery is "
         f"{figures['discovery_vs_bare_queries']}x the same queries run bare, {figures['discovery_vs_bare_lookup']}x one lookup"
     )
+    print("lookups by a column that leads no index:", ", ".join(figures["unindexed_lookups"]) or "none")
+    print("tables still read in full with sequential scans ruled out:", figures["full_scans_without_seqscan"] or "none")
+    print("consumer query:", figures["consumer_plan"])
     return figures

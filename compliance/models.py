@@ -581,8 +581,9 @@ class ErasureLogEntry(models.Model):
     phone_index = BlindIndexField(purpose="phone", null=True)
     email_index = BlindIndexField(purpose="email", null=True)
     # Plain ids, not foreign keys: the log must hold after the rows it names are gone or restored.
-    user_id = models.BigIntegerField(null=True, blank=True)
-    cookie_consent_id = models.UUIDField(null=True, blank=True)
+    # Indexed, as every identifier discovery ORs together must be, or the log is read in full.
+    user_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    cookie_consent_id = models.UUIDField(null=True, blank=True, db_index=True)
     # [{"category", "organisation_id", "action", "count", "note"}]: counts and plain notes, never content.
     receipt = models.JSONField(default=list, blank=True)
     erased_at = models.DateTimeField(default=timezone.now)
@@ -658,7 +659,7 @@ class Rectification(models.Model):
     # Whose data it is, so that discovery finds the correction and erasure clears it.
     phone_index = BlindIndexField(purpose="phone", null=True)
     email_index = BlindIndexField(purpose="email", null=True)
-    user_id = models.BigIntegerField(null=True, blank=True)
+    user_id = models.BigIntegerField(null=True, blank=True, db_index=True)  # discovery looks corrections up by it
     organisation_id = models.BigIntegerField(null=True, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"

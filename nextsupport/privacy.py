@@ -29,6 +29,8 @@ from functools import cached_property
 
 from django.apps import apps
 from django.db import models
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from .fields import BlindIndexField, EncryptedField, digest
@@ -185,22 +187,30 @@ class Registration:
         """Every row of this model that is about `subject`."""
         manager = self.model._base_manager
         conditions = models.Q()
+        semi_joins = []
         for kind, path in self.subject.items():
             indexed = isinstance(_final_field(self.model, path), BlindIndexField)
             values = subject.values_for(kind, indexed=indexed)
             if not values:
                 continue
             if kind in ("phone", "email") and not indexed:
-                # A plain identifier column (the login e-mail): compare normalised.
-                conditions |= models.Q(**{f"{path}__iexact": values[0]})
+                # A plain identifier column (the login e-mail): compare normalised, as
+                # lower case, the form its case-insensitive unique index is built on.
+                conditions |= models.Q(Exact(Lower(path), values[0]))
             elif "__" in path:
                 # Through a relation, as a semi-join of its own: OR-ed into the other
                 # conditions, an inner join would drop rows whose related row is gone
                 # (a consent entry outlives its consumer record).
-                conditions |= models.Q(pk__in=manager.filter(**{f"{path}__in": values}).values("pk"))
+                semi_joins.append(manager.filter(**{f"{path}__in": values}).values("pk"))
             else:
                 conditions |= models.Q(**{f"{path}__in": values})
-        return manager.filter(conditions) if conditions else manager.none()
+        if not semi_joins:
+            return manager.filter(conditions) if conditions else manager.none()
+        # One IN over a UNION ALL of the ways to reach the rows: PostgreSQL drives each
+        # arm by its own index and fetches the rows by key. A semi-join OR-ed with other
+        # conditions is instead a filter tested against every row of the table.
+        arms = [manager.filter(conditions).values("pk"), *semi_joins] if conditions else semi_joins
+        return manager.filter(pk__in=arms[0].union(*arms[1:], all=True) if len(arms) > 1 else arms[0])
 
     def export(self, obj: models.Model) -> dict:
         if self.exporter:

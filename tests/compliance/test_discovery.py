@@ -144,3 +144,43 @@ def test_consent_evidence_is_found_after_its_consumer_record_is_gone(person):
     found = labels(discovery.find(person.subject))
 
     assert found["consumers.ConsentRecord"] == 2
+
+
+def _rows(items) -> list[tuple]:
+    """Each item with every stored value of its row, so equal objects must hold equal data, not just equal ids."""
+    return [
+        (
+            item.label,
+            item.organisation_id,
+            {f.attname: getattr(item.obj, f.attname) for f in item.obj._meta.concrete_fields},
+        )
+        for item in items
+    ]
+
+
+def _orm_items(subject, organisation_ids=None):
+    subject = discovery.with_user_account(subject)
+    return [
+        item
+        for registration in privacy.registrations()
+        if discovery._in_scope(registration, organisation_ids)
+        for item in discovery._items_of_orm(registration, subject, organisation_ids)
+    ]
+
+
+@pytest.mark.obligation("P35")
+@pytest.mark.parametrize("identifiers", [("phone",), ("email",), ("phone", "email")])
+def test_compiled_queries_find_exactly_what_the_orm_finds(person, stranger, identifiers):
+    discovery._cache.clear()
+    # The stranger's request compiles the queries of this shape; hers then reuses them with her own values.
+    warm_up = privacy.Subject(**{kind: {"phone": "+447911200399", "email": "bob@home.example"}[kind] for kind in identifiers})
+    assert _rows(discovery.find(warm_up).items) == _rows(_orm_items(warm_up))
+    subject = privacy.Subject(**{kind: getattr(person.subject, kind) for kind in identifiers})
+
+    found = discovery.find(subject)
+
+    consumers = next(r for r in privacy.registrations() if r.label == "consumers.Consumer")
+    assert [c.slots is not None for c in discovery._compiled_for(consumers)[1].values()] == [True]
+    assert found.items and _rows(found.items) == _rows(_orm_items(subject))
+    limited = discovery.find(subject, organisation_ids={person.first.pk, None})
+    assert _rows(limited.items) == _rows(_orm_items(subject, {person.first.pk, None}))
