@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('compliance', '0004_erasure'),
+        ('compliance', '0008_records_seed'),
     ]
 
     operations = [
