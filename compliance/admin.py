@@ -8,7 +8,7 @@ from nextsupport import audit, privacy
 
 from . import services
 from .admin_masking import MaskedPersonalDataAdmin
-from .models import Enquiry, EnquiryReply, ErasureLogEntry, PendingFileDeletion, Rectification  # erasure section, at the end
+from .models import Enquiry, EnquiryReply, ErasureLogEntry, Rectification  # erasure section, at the end
 
 
 def _delivery(*, sent_at, sending_since, error) -> str:
@@ -598,11 +598,19 @@ class RetentionRunAdmin(_ReadOnlyAdmin):
 
 @admin.register(StorageDeletion)
 class StorageDeletionAdmin(_ReadOnlyAdmin):
-    """Stored files whose rows are gone but which could not be deleted yet: every run tries them again."""
+    """Stored files whose rows are gone or erased but which could not be deleted yet: every purge and erasure tries them again."""
 
-    list_display = ("model_label", "storage", "queued_at", "attempts", "last_tried_at", "last_error")
+    list_display = ("model_label", "storage", "reference", "queued_at", "attempts", "last_tried_at", "last_error")
     list_filter = ("storage", "model_label")
-    fields = ("model_label", "storage", "name", "queued_at", "attempts", "last_tried_at", "last_error")
+    fields = ("model_label", "storage", "name", "reference", "queued_at", "attempts", "last_tried_at", "last_error")
+    actions = ("retry_now",)
+
+    @admin.action(description="Try deleting the selected files again", permissions=["view"])
+    def retry_now(self, request, queryset):
+        from .erasure import delete_file
+
+        gone = sum(delete_file(e.storage, e.name, reference=e.reference, model_label=e.model_label) for e in queryset)
+        self.message_user(request, f"{gone} file(s) deleted and checked gone; the others stay queued.")
 
 
 @admin.register(ErasureLogEntry)
@@ -610,20 +618,6 @@ class ErasureLogEntryAdmin(_ReadOnly):
     list_display = ("reference", "scope", "erased_at", "completed_at", "replays", "replayed_at")
     search_fields = ("reference",)
     fields = ("reference", "scope", "organisation_ids", "receipt", "erased_at", "completed_at", "replays", "replayed_at")
-
-
-@admin.register(PendingFileDeletion)
-class PendingFileDeletionAdmin(_ReadOnly):
-    list_display = ("storage", "name", "reference", "attempts", "last_error", "last_attempt_at", "deleted_at")
-    list_filter = ("storage", ("deleted_at", admin.EmptyFieldListFilter))
-    actions = ("retry_now",)
-
-    @admin.action(description="Try deleting the selected files again")
-    def retry_now(self, request, queryset):
-        from .erasure import delete_file
-
-        gone = sum(delete_file(p.storage, p.name, reference=p.reference) for p in queryset.filter(deleted_at__isnull=True))
-        self.message_user(request, f"{gone} file(s) deleted; the others stay queued.")
 
 
 @admin.register(Rectification)

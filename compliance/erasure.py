@@ -15,7 +15,7 @@ recording before its call, a call before its consumer), so a row that is only
 reachable through another is never orphaned by a crash in between.
 
 Stored files (recordings) are deleted from storage before their rows, and
-checked gone; a file that cannot be deleted is queued (PendingFileDeletion),
+checked gone; a file that cannot be deleted is queued (StorageDeletion, the retention engine's queue too),
 reported on the receipt and retried, so it is never forgotten.
 """
 
@@ -40,7 +40,7 @@ from nextsupport.fields import BlindIndexField, digest
 
 from . import events
 from .discovery import rows_in_scope, with_user_account
-from .models import ErasureLogEntry, PendingFileDeletion, Rectification
+from .models import ErasureLogEntry, Rectification, StorageDeletion
 
 DELETED, ANONYMISED, KEPT = "deleted", "anonymised", "kept"
 RESTRICTED, SUPPRESSED, NOTHING_HELD = "restricted", "suppressed", "nothing held"
@@ -169,45 +169,53 @@ def _delete_files(registration, pks: list, reference: str) -> int:
     queued = 0
     for field, alias in registration.files.items():
         names = [name for name in manager.filter(pk__in=pks).values_list(field, flat=True) if name]
-        queued += sum(0 if delete_file(alias, name, reference=reference) else 1 for name in names)
+        queued += sum(0 if delete_file(alias, name, reference=reference, model_label=registration.label) else 1 for name in names)
         # The rows no longer name their files: the queue does, until each is gone.
         manager.filter(pk__in=pks).update(**{field: ""})
     return queued
 
 
-def delete_file(alias: str, name: str, *, reference: str = "") -> bool:
-    """Delete one stored file and check it is gone; if it is not, queue it for retry. True when gone."""
+def delete_file(alias: str, name: str, *, reference: str = "", model_label: str = "") -> bool:
+    """Delete one stored file and check it is gone; if it is not, it joins the one queue of stored files
+    (StorageDeletion, which every retention run also retries). True when gone."""
     storage = storages[alias]
     error = ""
     try:
         storage.delete(name)
         if not storage.exists(name):
-            PendingFileDeletion.objects.filter(storage=alias, name=name, deleted_at__isnull=True).update(
-                deleted_at=timezone.now(), last_attempt_at=timezone.now()
-            )
+            StorageDeletion.objects.filter(storage=alias, name=name).delete()
             return True
-        error = "still present after deletion"
-    except Exception as exc:
+        error = "FileExistsError"
+    except Exception as exc:  # any storage failure is retried, never lost
         error = type(exc).__name__
-    pending, created = PendingFileDeletion.objects.get_or_create(
-        storage=alias, name=name, defaults={"reference": reference, "last_error": error}
+    pending, created = StorageDeletion.objects.get_or_create(
+        storage=alias,
+        name=name,
+        defaults={
+            "reference": reference,
+            "model_label": model_label,
+            "attempts": 1,
+            "last_error": error[:100],
+            "last_tried_at": timezone.now(),
+        },
     )
     if not created:
-        PendingFileDeletion.objects.filter(pk=pending.pk).update(
-            attempts=models.F("attempts") + 1, last_error=error, last_attempt_at=timezone.now(), deleted_at=None
+        StorageDeletion.objects.filter(pk=pending.pk).update(
+            attempts=models.F("attempts") + 1, last_error=error[:100], last_tried_at=timezone.now()
         )
     audit.record(events.FILE_DELETION_PENDING, actor_label="compliance.erasure", target=pending, details={"error": error})
     return False
 
 
 def retry_pending_file_deletions(*, reference: str | None = None) -> dict[str, int]:
-    """Try again every queued file deletion (each erasure and replay does; so does the daily task)."""
-    pending = PendingFileDeletion.objects.filter(deleted_at__isnull=True)
+    """Try again the queued deletions of files erasures could not delete (each erasure and replay does)."""
+    pending = StorageDeletion.objects.exclude(reference="")
     if reference is not None:
         pending = pending.filter(reference=reference)
     outcome = {"deleted": 0, "still_pending": 0}
     for entry in pending.order_by("pk"):
-        outcome["deleted" if delete_file(entry.storage, entry.name, reference=entry.reference) else "still_pending"] += 1
+        gone = delete_file(entry.storage, entry.name, reference=entry.reference, model_label=entry.model_label)
+        outcome["deleted" if gone else "still_pending"] += 1
     return outcome
 
 

@@ -27,7 +27,7 @@ REQUEST_COMPLETED = "compliance.request_completed"
 REQUEST_REFUSED = "compliance.request_refused"
 REQUEST_PACKAGE_DOWNLOADED = "compliance.request_package_downloaded"
 REQUEST_OPENED = "compliance.request_opened"
-REQUESTS_PURGED = "compliance.requests_purged"
+REQUEST_COPIES_EXPIRED = "compliance.request_copies_expired"
 
 # --- Erasure, restriction, objection, rectification (compliance.erasure) ---
 SUBJECT_ERASED = "compliance.subject_erased"

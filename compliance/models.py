@@ -302,7 +302,8 @@ class RetentionReceipt(models.Model):
 
 
 class StorageDeletion(models.Model):
-    """A stored file whose row is gone and which must go too; removed from here once it is checked gone.
+    """A stored file whose row is gone (a purge) or erased (a request) and which must go too; removed from
+    here once it is checked gone. The one queue of stored files for retention and erasure.
 
     Queued in the transaction that deletes the row, so no file is ever forgotten,
     even if the process dies before the storage answers.
@@ -311,6 +312,7 @@ class StorageDeletion(models.Model):
     storage = models.CharField(max_length=40, help_text="The storage alias (settings.STORAGES).")
     name = models.CharField(max_length=500)
     model_label = models.CharField(max_length=100)
+    reference = models.CharField(max_length=40, blank=True, help_text="The data-subject request, when an erasure queued it.")
     queued_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveIntegerField(default=0)
     last_tried_at = models.DateTimeField(null=True, blank=True)
@@ -355,6 +357,8 @@ class RefusalGround(models.TextChoices):
     controller=privacy.Controller.NEXTSUPPORT,
     fields=("reference", "kind", "name", "phone", "email", "cookie_consent_id", "details", "received_at", "state", "receipt"),
     subject={"phone": "phone_index", "email": "email_index"},
+    # The access copy goes with its request if it is still stored then (request_copies_expire removes it sooner).
+    files={"package_name": "default"},
     retention=privacy.Retention(
         days=REQUEST_RETENTION_DAYS,
         after="received_at",
@@ -599,26 +603,6 @@ class ErasureLogEntry(models.Model):
 
     def __str__(self):
         return f"Erasure for {self.reference} ({self.erased_at:%d %b %Y})"
-
-
-class PendingFileDeletion(models.Model):
-    """A stored file an erasure or purge could not delete: retried until it is gone, never forgotten."""
-
-    storage = models.CharField(max_length=40, help_text="The storage alias (settings.STORAGES).")
-    name = models.CharField(max_length=300)
-    reference = models.CharField(max_length=40, blank=True)
-    attempts = models.PositiveIntegerField(default=1)
-    last_error = models.CharField(max_length=200, blank=True, help_text="The kind of error only.")
-    created_at = models.DateTimeField(default=timezone.now)
-    last_attempt_at = models.DateTimeField(default=timezone.now)
-    deleted_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        constraints = [models.UniqueConstraint(fields=["storage", "name"], name="one_pending_deletion_per_file")]
-
-    def __str__(self):
-        return f"{self.storage}:{self.name}"
 
 
 @privacy.register(

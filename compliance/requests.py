@@ -720,27 +720,25 @@ PACKAGE_KEEP_DAYS = 30
 
 
 @transaction.atomic
-def requests_purge(*, now: datetime.datetime | None = None) -> dict:
-    """Daily: copies of the data go 30 days after their request ended; requests themselves after
-    the registry's six years (P14), with their timeline and parts. Counts only in the audit trail."""
+def request_copies_expire(*, now: datetime.datetime | None = None) -> int:
+    """Daily: the copy of the data goes 30 days after its request ended, deleted and checked gone (a file the
+    storage keeps is queued and retried). The requests themselves go with the registry's six years, through
+    the retention engine like every other row. Counts only in the audit trail."""
+    from .erasure import delete_file
+
     now = now or timezone.now()
-    storage = storages["default"]
-    stale_copies = DataSubjectRequest.objects.filter(completed_at__lt=now - datetime.timedelta(days=PACKAGE_KEEP_DAYS)).exclude(
+    stale = DataSubjectRequest.objects.filter(completed_at__lt=now - datetime.timedelta(days=PACKAGE_KEEP_DAYS)).exclude(
         package_name=""
     )
     copies = 0
-    for dsr in stale_copies:
-        storage.delete(dsr.package_name)
+    for dsr in stale:
+        delete_file("default", dsr.package_name, reference=dsr.reference, model_label=DataSubjectRequest._meta.label)
         DataSubjectRequest.objects.filter(pk=dsr.pk).update(package_name="")
         _step(dsr, "Copy of the data deleted from storage")
         copies += 1
-    expired = privacy.registration_for(DataSubjectRequest).expired(now)
-    for name in expired.exclude(package_name="").values_list("package_name", flat=True):
-        storage.delete(name)
-    deleted = expired.delete()[1].get(DataSubjectRequest._meta.label, 0)
-    if copies or deleted:
-        audit.record(events.REQUESTS_PURGED, actor_label="task:purge_requests", details={"copies": copies, "requests": deleted})
-    return {"copies": copies, "requests": deleted}
+    if copies:
+        audit.record(events.REQUEST_COPIES_EXPIRED, actor_label="task:expire_request_copies", details={"copies": copies})
+    return copies
 
 
 def alerts_queue(*, today: datetime.date | None = None) -> list[int]:

@@ -362,7 +362,10 @@ def _delete_file(entry: StorageDeletion) -> bool:
             attempts=F("attempts") + 1, last_tried_at=timezone.now(), last_error=type(error).__name__[:100]
         )
         return False
-    receipt = RetentionReceipt.objects.filter(model_label=entry.model_label).order_by("-run_id").first()
+    # A file an erasure queued (it has the request's reference) belongs to no retention run's receipt.
+    receipt = (
+        None if entry.reference else RetentionReceipt.objects.filter(model_label=entry.model_label).order_by("-run_id").first()
+    )
     with transaction.atomic():
         StorageDeletion.objects.filter(pk=entry.pk).delete()
         if receipt is not None:

@@ -56,9 +56,9 @@ def process_request(request_id: int) -> bool:
 
 
 @shared_task
-def purge_requests() -> dict:
-    """Daily (CELERY_BEAT_SCHEDULE): copies of the data 30 days after the request ended, requests after six years."""
-    return requests.requests_purge()
+def expire_request_copies() -> int:
+    """Daily (CELERY_BEAT_SCHEDULE): copies of the data go 30 days after their request ended. Safe to run twice."""
+    return requests.request_copies_expire()
 
 
 @shared_task
@@ -68,17 +68,6 @@ def alert_request_deadlines() -> int:
     for message_id in queued:
         send_request_message.delay(message_id)
     return len(queued)
-
-
-# --- Erasure (compliance.erasure) ---
-
-
-@shared_task
-def retry_file_deletions() -> dict:
-    """Daily (CELERY_BEAT_SCHEDULE): stored files an erasure could not delete are tried again until gone. Safe to run twice."""
-    from .erasure import retry_pending_file_deletions
-
-    return retry_pending_file_deletions()
 
 
 # --- Breaches ---------------------------------------------------------------------------------

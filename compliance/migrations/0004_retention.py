@@ -54,6 +54,7 @@ class Migration(migrations.Migration):
                 ('storage', models.CharField(help_text='The storage alias (settings.STORAGES).', max_length=40)),
                 ('name', models.CharField(max_length=500)),
                 ('model_label', models.CharField(max_length=100)),
+                ('reference', models.CharField(blank=True, help_text="The data-subject request, when an erasure queued it.", max_length=40)),
                 ('queued_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('attempts', models.PositiveIntegerField(default=0)),
                 ('last_tried_at', models.DateTimeField(blank=True, null=True)),

@@ -43,24 +43,6 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
-            name='PendingFileDeletion',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('storage', models.CharField(help_text='The storage alias (settings.STORAGES).', max_length=40)),
-                ('name', models.CharField(max_length=300)),
-                ('reference', models.CharField(blank=True, max_length=40)),
-                ('attempts', models.PositiveIntegerField(default=1)),
-                ('last_error', models.CharField(blank=True, help_text='The kind of error only.', max_length=200)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_attempt_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('deleted_at', models.DateTimeField(blank=True, null=True)),
-            ],
-            options={
-                'ordering': ['created_at', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('storage', 'name'), name='one_pending_deletion_per_file')],
-            },
-        ),
-        migrations.CreateModel(
             name='Rectification',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
@@ -82,5 +64,5 @@ class Migration(migrations.Migration):
             },
         ),
         # Compliance staff read the erasure log, the file-deletion queue and corrections (read-only admins).
-        grant_to_compliance("compliance", ["view_erasurelogentry", "view_pendingfiledeletion", "view_rectification"]),
+        grant_to_compliance("compliance", ["view_erasurelogentry", "view_rectification"]),
     ]

@@ -307,13 +307,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "compliance.tasks.alert_request_deadlines",
         "schedule": timedelta(hours=24),
     },
-    "purge-requests": {
-        "task": "compliance.tasks.purge_requests",
-        "schedule": timedelta(hours=24),
-    },
-    # Erasure: files that could not be deleted at once (compliance.erasure).
-    "retry-file-deletions": {
-        "task": "compliance.tasks.retry_file_deletions",
+    "expire-request-copies": {
+        "task": "compliance.tasks.expire_request_copies",
         "schedule": timedelta(hours=24),
     },
     "dispatch-calls": {

@@ -9,7 +9,7 @@ from django.core.files.storage import storages
 from accounts.models import User
 from campaigns.models import Call, CallResponse, CampaignContact, Recording
 from compliance import discovery, erasure
-from compliance.models import ErasureLogEntry, PendingFileDeletion, Rectification
+from compliance.models import ErasureLogEntry, Rectification, StorageDeletion
 from consumers.models import ConsentRecord, Consumer, ListMembership, PlatformSuppression, Suppression
 from consumers.selectors import call_refusals, is_suppressed
 from nextsupport import privacy
@@ -156,15 +156,14 @@ def test_a_file_that_cannot_be_deleted_is_reported_and_retried(person, monkeypat
 
     recording_line = next(line for line in lines if line.category == "Call recording: recordings")
     assert "queued" in recording_line.note
-    pending = PendingFileDeletion.objects.get(name=name)
-    assert (pending.deleted_at, pending.last_error, pending.reference) == (None, "OSError", REFERENCE)
+    pending = StorageDeletion.objects.get(name=name)
+    assert (pending.last_error, pending.reference, pending.model_label) == ("OSError", REFERENCE, "campaigns.Recording")
     assert storage.exists(name)
 
     monkeypatch.setattr(type(storage), "delete", real_delete)
     assert erasure.retry_pending_file_deletions() == {"deleted": 1, "still_pending": 0}
     assert not storage.exists(name)
-    pending.refresh_from_db()
-    assert pending.deleted_at is not None
+    assert not StorageDeletion.objects.exists()
 
 
 def test_erasure_is_audited_with_counts_only(person):
@@ -295,8 +294,8 @@ def test_erasure_clears_the_values_kept_by_a_correction(person, compliance_offic
     assert (record.before, record.after, record.fields_changed) == (None, None, ["name"])
 
 
-def test_the_daily_task_retries_queued_file_deletions(person, monkeypatch):
-    from compliance.tasks import retry_file_deletions
+def test_the_daily_retention_run_retries_the_files_an_erasure_could_not_delete(person, monkeypatch):
+    from compliance import retention
 
     storage = storages["recordings"]
     real_delete = type(storage).delete
@@ -304,8 +303,9 @@ def test_the_daily_task_retries_queued_file_deletions(person, monkeypatch):
     erasure.erase_subject(person.subject, reference=REFERENCE)
     monkeypatch.setattr(type(storage), "delete", real_delete)
 
-    assert retry_file_deletions() == {"deleted": 1, "still_pending": 0}
-    assert retry_file_deletions() == {"deleted": 0, "still_pending": 0}
+    assert retention.storage_retry() == (1, 0)
+    assert retention.storage_retry() == (0, 0)
+    assert not storage.exists(person.recording.file)
 
 
 def test_compliance_staff_see_the_erasure_log_without_digests(client, person, compliance_officer):
@@ -316,7 +316,7 @@ def test_compliance_staff_see_the_erasure_log_without_digests(client, person, co
 
     for url in (
         "/admin/compliance/erasurelogentry/",
-        "/admin/compliance/pendingfiledeletion/",
+        "/admin/compliance/storagedeletion/",
         "/admin/compliance/rectification/",
     ):
         response = client.get(url)
