@@ -17,7 +17,6 @@ import re
 from collections import defaultdict
 
 from django.conf import settings
-from django.core.files.storage import storages
 from django.utils import timezone
 
 from accounts.models import Organisation
@@ -106,7 +105,7 @@ def summary(discovery: Discovery, *, names: dict[int | None, str] | None = None)
         "data.json: everything above, in a structured, machine-readable form.",
         "One CSV file per kind of data, to open in a spreadsheet.",
     ]
-    if any(item.registration.files for item in discovery.items):
+    if any(_receives_file(item) for item in discovery.items):
         lines.append("recordings/: the recordings of your calls.")
     return "\n".join(lines) + "\n"
 
@@ -159,11 +158,10 @@ def _sub_processors() -> list[str]:
 def _recordings(items) -> dict[str, bytes]:
     files = {}
     for item in items:
-        registration = item.registration
-        if not registration.files or not getattr(item.obj, _file_field(registration)):
+        if not _receives_file(item):
             continue
         try:
-            contents = registration.file_reader(item.obj) if registration.file_reader else _stored(item)
+            contents = item.registration.file_reader(item.obj)
         except FileNotFoundError:
             continue  # a recording that is not (or no longer) stored: its row in data.json says so
         content_type = getattr(item.obj, "content_type", "") or ""
@@ -172,15 +170,12 @@ def _recordings(items) -> dict[str, bytes]:
     return files
 
 
-def _file_field(registration) -> str:
-    # A row carries at most one file its subject receives (a recording); the registry declares it in `files`.
-    return next(iter(registration.files))
-
-
-def _stored(item: Item) -> bytes:
-    field = _file_field(item.registration)
-    with storages[item.registration.files[field]].open(getattr(item.obj, field), "rb") as handle:
-        return handle.read()
+def _receives_file(item: Item) -> bool:
+    """Only a file whose registration says how its subject receives it (a recording) goes into the copy.
+    Other stored files (an uploaded list holds many people; an earlier request's copy) go with their rows
+    but are never handed to one person."""
+    registration = item.registration
+    return registration.file_reader is not None and any(getattr(item.obj, name) for name in registration.files)
 
 
 def _controller_names(discovery: Discovery) -> dict[int | None, str]:

@@ -169,8 +169,9 @@ class Registration:
     # Erasure that needs more than deleting or clearing fields (e.g. also
     # revoking sessions): called with the queryset, returns rows affected.
     eraser: Callable[[models.QuerySet], int] | None = None
-    # The contents of the row's stored file (its one entry in `files`) as its subject should receive them (e.g. decrypted);
-    # called with the row, returns bytes. Without it, the stored bytes as they are.
+    # The contents of the row's stored file as its subject receives them in an access copy (e.g. decrypted);
+    # called with the row, returns bytes. Without it, the file is deleted with the row but never handed out
+    # (an uploaded list holds many people's data).
     file_reader: Callable[[models.Model], bytes] | None = None
     # What an erasure receipt tells the person about these rows, in plain words:
     # why they are kept (RETAIN) or what is left of them (ANONYMISE).

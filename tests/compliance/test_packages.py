@@ -108,3 +108,17 @@ def test_someone_we_hold_nothing_on_gets_a_package_that_says_so(db):
     assert sorted(archive.namelist()) == ["data.json", "summary.txt"]
     text = archive.read("summary.txt").decode()
     assert "We hold no personal data about you." in text and "ico.org.uk" in text
+
+
+@pytest.mark.obligation("P35")
+def test_an_earlier_requests_copy_is_never_packed_into_the_next_copy(compliance_officer):
+    from tests.compliance.test_requests_lifecycle import staff_request
+
+    first = staff_request(compliance_officer, email="nobody@home.example", phone=None)  # completes, with its copy
+    assert first.package_name
+
+    archive, found = open_package(privacy.Subject(email="nobody@home.example"))
+
+    assert any(item.obj == first for item in found.items)  # the earlier request is in the copy, as data
+    assert not [name for name in archive.namelist() if name.startswith("recordings/") or name.endswith(".zip")]
+    assert "recordings/" not in archive.read("summary.txt").decode()
