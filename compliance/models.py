@@ -449,7 +449,10 @@ class DataSubjectRequest(models.Model):
     fields=("note",),
     subject={"phone": "request__phone_index", "email": "request__email_index"},
     retention=privacy.Retention(
-        days=REQUEST_RETENTION_DAYS, after="occurred_at", action=privacy.Action.DELETE, basis="P14: the steps of a request are kept with it, six years."
+        days=REQUEST_RETENTION_DAYS,
+        after="occurred_at",
+        action=privacy.Action.DELETE,
+        basis="P14: the steps of a request are kept with it, six years.",
     ),
     erasure=privacy.Action.RETAIN,
 )

@@ -105,7 +105,8 @@ class PolicyDocumentAdmin(admin.ModelAdmin):
         )
         obj.pk, obj.version, obj._state.adding = created.pk, created.version, False
 
-    @admin.action(description="Publish the selected drafts")
+    # Publishing or drafting changes what every client and visitor is told: viewing is not enough.
+    @admin.action(description="Publish the selected drafts", permissions=["change"])
     def publish(self, request, queryset):
         for document in queryset.order_by("kind", "version"):
             try:
@@ -116,7 +117,7 @@ class PolicyDocumentAdmin(admin.ModelAdmin):
                 note = " Clients are being e-mailed about this significant change." if document.significant_change else ""
                 self.message_user(request, f"Published {document.get_kind_display()} version {document.version}.{note}")
 
-    @admin.action(description="Draft the next version of the selected documents")
+    @admin.action(description="Draft the next version of the selected documents", permissions=["change"])
     def draft_next_version(self, request, queryset):
         for document in queryset:
             draft = services.policy_document_draft_from(document=document)
