@@ -82,11 +82,10 @@ def test_the_walk_catches_a_route_that_leaks(victim, outsider_clients, other_org
     settings.ROOT_URLCONF = "tests.accounts.leaky_urls"
     before = isolation.snapshot(victim.organisation)
 
-    leaks = [
-        leak
-        for leak in isolation.walk(*outsider_clients, victim, other_organisation.pk)
-        if "/leaky/" in leak.url or "/demote/" in leak.url
-    ]
+    # The detector is what is tested here: only the two broken routes need walking (the full walk is above).
+    leaks = isolation.walk(
+        *outsider_clients, victim, other_organisation.pk, only=lambda route: "/leaky/" in route or "/demote/" in route
+    )
 
     assert any(leak.url == f"/app/o/{victim.organisation.pk}/leaky/" and leak.status == 200 for leak in leaks)
     # The demote route answers alike for every id, so its status proves nothing;
