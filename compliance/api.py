@@ -65,6 +65,9 @@ class _Api(OrganisationServiceAPIView):
 
 
 class PartsApi(_Api):
+    # Declared on the view so the schema describes the paginated envelope the list answers with.
+    pagination_class = PageNumberPagination
+
     class Filters(serializers.Serializer):
         state = serializers.ChoiceField(choices=RequestPart.State.choices, required=False)
 
@@ -74,7 +77,7 @@ class PartsApi(_Api):
         filters = self.Filters(data=request.query_params)
         filters.is_valid(raise_exception=True)
         parts = selectors.parts_for_organisation(request.organisation, state=filters.validated_data.get("state", ""))
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         rows = paginator.paginate_queryset(parts, request, view=self)
         return paginator.get_paginated_response(PartOutput(rows, many=True, context={"personal": False}).data)
 
