@@ -164,7 +164,7 @@ def test_a_high_risk_calls_for_telling_the_people_affected_with_the_guidance_rec
     assert states(breach, AWARE + datetime.timedelta(days=5))["individuals"] == breaches.State.DONE
 
 
-@pytest.mark.obligation("P47")
+@pytest.mark.obligation("P28", "P47")
 def test_corrective_actions_have_owners_and_due_dates_and_block_closing_until_done(dpo):
     breach = record(dpo)
     breaches.breach_assess(breach=breach, risk_level=RiskLevel.NONE, assessment="Recalled unread.", actor=dpo)
@@ -312,7 +312,7 @@ def test_the_timeline_lists_every_step_in_order(dpo, organisation, django_captur
     ]
 
 
-@pytest.mark.obligation("P44", "P47")
+@pytest.mark.obligation("P28", "P44", "P47")
 def test_the_admin_records_a_breach_and_shows_its_overdue_steps(client, dpo, organisation):
     with time_machine.travel(AWARE + datetime.timedelta(hours=1)):
         login(client, dpo)
